@@ -1,0 +1,30 @@
+"""One error hierarchy: every expected failure is a PinFromError.
+
+Hooks catch PinFromError at one place and print its one-line message; anything
+else is a bug and is allowed to raise.
+"""
+from __future__ import annotations
+
+
+class PinFromError(Exception):
+    """An expected failure whose message is one line, fit for the user."""
+
+
+class InvalidReference(PinFromError):
+    """An image reference that Docker's grammar rejects."""
+
+
+class DockerfileError(PinFromError):
+    """A Dockerfile that cannot be read or lexed safely."""
+
+
+class RegistryError(PinFromError):
+    """A registry that could not answer, refused, or answered nonsense."""
+
+
+class CacheMiss(PinFromError):
+    """An answer needed in --offline mode that the cache does not hold."""
+
+
+class LibraryError(PinFromError):
+    """An official-images library file that could not be fetched or parsed."""
