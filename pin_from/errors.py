@@ -15,7 +15,11 @@ class InvalidReference(PinFromError):
 
 
 class DockerfileError(PinFromError):
-    """A Dockerfile that cannot be read or lexed safely."""
+    """A Dockerfile that cannot be read, lexed or written safely."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class RegistryError(PinFromError):
@@ -28,3 +32,10 @@ class CacheMiss(PinFromError):
 
 class LibraryError(PinFromError):
     """An official-images library file that could not be fetched or parsed."""
+
+
+class RegistryUnavailable(RegistryError):
+    """No definite answer: unreachable, timed out, or failing with 5xx.
+
+    Unlike a 404 or 401, a cached answer may stand in for it (stale-if-error).
+    """

@@ -1,0 +1,94 @@
+"""Options and output shared by the hooks."""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import NamedTuple
+
+from pin_from import cache
+from pin_from import dockerfile
+from pin_from import rewrite
+from pin_from.errors import DockerfileError
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_JOBS = 8
+
+
+def _env_list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, '').split(',') if v.strip()]
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('filenames', nargs='*', metavar='FILE')
+    parser.add_argument(
+        '--cache-dir', default=None,
+        help='cache directory (env PIN_FROM_CACHE_DIR; default '
+             '$XDG_CACHE_HOME/pin-from or ~/.cache/pin-from)',
+    )
+    parser.add_argument(
+        '--offline', action='store_true',
+        help='make no network request; fail on a cache miss',
+    )
+    parser.add_argument(
+        '--timeout', type=float, default=DEFAULT_TIMEOUT, metavar='SECONDS',
+        help=f'per request (default {DEFAULT_TIMEOUT:g})',
+    )
+    parser.add_argument(
+        '-v', '--verbose', action='store_true',
+        help='also say what was skipped and why',
+    )
+
+
+def add_registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--registry-mirror', action='append', default=[],
+        metavar='SOURCE=TARGET',
+        help='look up images of registry SOURCE at TARGET (repeatable; env '
+             'PIN_FROM_REGISTRY_MIRRORS, comma-separated)',
+    )
+    parser.add_argument(
+        '--insecure-registry', action='append', default=[],
+        metavar='HOST[:PORT]',
+        help='allow plain HTTP to this registry (repeatable; env '
+             'PIN_FROM_INSECURE_REGISTRIES); loopback is always allowed',
+    )
+    parser.add_argument(
+        '--jobs', type=int, default=DEFAULT_JOBS, metavar='N',
+        help=f'concurrent lookups (default {DEFAULT_JOBS})',
+    )
+
+
+def cache_dir(args: argparse.Namespace) -> str:
+    return args.cache_dir or cache.default_dir()
+
+
+def mirrors(args: argparse.Namespace) -> list[str]:
+    return _env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
+
+
+def insecure(args: argparse.Namespace) -> frozenset[str]:
+    return frozenset(
+        _env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry,
+    )
+
+
+class Loaded(NamedTuple):
+    path: str
+    data: bytes
+    text: str
+    scan: dockerfile.Scan
+
+
+def load(path: str) -> Loaded:
+    """Read, decode and scan one Dockerfile (or raise DockerfileError)."""
+    data = rewrite.read(path)
+    text = dockerfile.decode(data)
+    return Loaded(path, data, text, dockerfile.scan(text))
+
+
+def where(path: str, line: int | None) -> str:
+    return f'{path}:{line}' if line else path
+
+
+def file_error(path: str, e: DockerfileError) -> str:
+    return f'{where(path, e.line)}: {e}'

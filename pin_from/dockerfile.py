@@ -1,0 +1,372 @@
+"""Lexing Dockerfiles down to the image references they pull, with offsets.
+
+We follow BuildKit's parser: parser directives at the top (``# syntax=``,
+``# escape=``), comment and blank lines removed inside ``\\`` continuations,
+heredocs skipped, keywords case-insensitive. Every site records the exact
+offsets of its token in the decoded text, so a rewrite can splice that token
+and leave every other character alone. Nothing here writes.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from pin_from import reference
+from pin_from.errors import DockerfileError
+from pin_from.errors import InvalidReference
+from pin_from.reference import Reference
+
+_DIRECTIVE_RE = re.compile(r'#[ \t]*([a-zA-Z][a-zA-Z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$')
+_COMMENT_RE = re.compile(r'[ \t]*#')
+_IGNORE_RE = re.compile(r'[ \t]*#[ \t]*pin-from:[ \t]*ignore\b', re.I)
+_HEREDOC_RE = re.compile(r'<<(-?)(["\']?)([a-zA-Z_][a-zA-Z0-9_]*)\2')
+_ARG_USE_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)[^}]*\}|([a-zA-Z_][a-zA-Z0-9_]*))')
+_WHOLE_ARG_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)\}|([a-zA-Z_][a-zA-Z0-9_]*))')
+_ARG_DEF_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(?:=("[^"]*"|\'[^\']*\'|\S*))?')
+_HEREDOC_KEYWORDS = frozenset(('run', 'copy', 'add'))
+
+
+class Site(NamedTuple):
+    """A literal image reference written in the file, with its offsets.
+
+    ``kind`` is ``from``, ``copy`` (``COPY --from``), ``mount``
+    (``RUN --mount=...,from=``), ``syntax`` (the parser directive) or ``arg``
+    (the default of a global ``ARG`` used as a whole ``FROM`` image).
+    """
+
+    line: int
+    start: int
+    end: int
+    text: str
+    kind: str
+    ref: Reference
+
+
+class Skip(NamedTuple):
+    """A reference left alone on purpose, and why (shown under -v)."""
+
+    line: int
+    text: str
+    reason: str
+
+
+class Problem(NamedTuple):
+    """A reference that cannot be handled: an error for the whole file."""
+
+    line: int
+    text: str
+    reason: str
+
+
+class Scan(NamedTuple):
+    sites: tuple[Site, ...]
+    skips: tuple[Skip, ...]
+    problems: tuple[Problem, ...]
+
+
+class _Token(NamedTuple):
+    text: str
+    start: int  # offset in the file; -1 when the token spans a continuation
+    line: int
+
+
+class _Instruction(NamedTuple):
+    keyword: str
+    tokens: tuple[_Token, ...]
+    line: int
+    text: str  # the joined logical line, continuations removed
+    ignored: bool
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM stays as U+FEFF so it round-trips)."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        raise DockerfileError('not valid UTF-8', line) from None
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(offset, content without line ending) for each physical line."""
+    ret = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip('\r\n')
+        ret.append((pos, content))
+        pos += len(raw)
+    return ret
+
+
+def _directives(
+        lines: list[tuple[int, str]],
+) -> tuple[dict[str, tuple[str, int, int]], int]:
+    """Parser directives: name -> (value, offset, line); and lines used."""
+    found: dict[str, tuple[str, int, int]] = {}
+    i = 0
+    for i, (offset, content) in enumerate(lines):
+        bom = 1 if i == 0 and content.startswith('\ufeff') else 0
+        m = _DIRECTIVE_RE.match(content, bom)
+        if m is None or m.group(1).lower() in found:
+            return found, i
+        found[m.group(1).lower()] = (m.group(2), offset + m.start(2), i + 1)
+    return found, len(lines)
+
+
+def _continues(content: str, escape: str) -> bool:
+    stripped = content.rstrip(' \t')
+    return stripped.endswith(escape)
+
+
+def _tokens(pieces: list[tuple[int, str, int]]) -> tuple[_Token, ...]:
+    """Split joined pieces (offset, text, line) on whitespace, keeping offsets."""
+    chars: list[tuple[str, int, int]] = []
+    for offset, piece, line in pieces:
+        chars.extend((c, offset + i, line) for i, c in enumerate(piece))
+    ret = []
+    i = 0
+    while i < len(chars):
+        if chars[i][0].isspace():
+            i += 1
+            continue
+        j = i
+        while j < len(chars) and not chars[j][0].isspace():
+            j += 1
+        text = ''.join(c for c, _, _ in chars[i:j])
+        contiguous = chars[j - 1][1] - chars[i][1] == j - 1 - i
+        start = chars[i][1] if contiguous else -1
+        ret.append(_Token(text, start, chars[i][2]))
+        i = j
+    return tuple(ret)
+
+
+def _instructions(
+        lines: list[tuple[int, str]], first: int, escape: str,
+) -> list[_Instruction]:
+    ret = []
+    i = first
+    while i < len(lines):
+        offset, content = lines[i]
+        if not content.strip() or _COMMENT_RE.match(content):
+            i += 1
+            continue
+        ignored = i > 0 and bool(_IGNORE_RE.match(lines[i - 1][1]))
+        start_line = i + 1
+        pieces = []
+        while True:
+            offset, content = lines[i]
+            if pieces and (not content.strip() or _COMMENT_RE.match(content)):
+                i += 1  # removed inside a continuation, as BuildKit does
+                if i == len(lines):
+                    break
+                continue
+            if _continues(content, escape):
+                cut = content.rstrip(' \t')[:-1]
+                pieces.append((offset, cut, i + 1))
+                i += 1
+                if i == len(lines):
+                    break
+                continue
+            pieces.append((offset, content, i + 1))
+            i += 1
+            break
+        tokens = _tokens(pieces)
+        if not tokens:
+            continue
+        joined = ''.join(p for _, p, _ in pieces)
+        keyword = tokens[0].text.lower()
+        if keyword in _HEREDOC_KEYWORDS:
+            i, bodies = _heredocs(lines, i, joined)
+            joined += bodies
+        ret.append(_Instruction(keyword, tokens[1:], start_line, joined, ignored))
+    return ret
+
+
+def _heredocs(lines: list[tuple[int, str]], i: int, joined: str) -> tuple[int, str]:
+    """Skip the bodies of ``<<EOF`` heredocs; return them for arg-use checks."""
+    bodies = []
+    for m in _HEREDOC_RE.finditer(joined):
+        strip_tabs, word = m.group(1) == '-', m.group(3)
+        while i < len(lines):
+            body = lines[i][1]
+            i += 1
+            if (body.lstrip('\t') if strip_tabs else body) == word:
+                break
+            bodies.append(body)
+    return i, '\n' + '\n'.join(bodies)
+
+
+class _Stage(NamedTuple):
+    names: frozenset[str]
+    count: int
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.sites: list[Site] = []
+        self.skips: list[Skip] = []
+        self.problems: list[Problem] = []
+        lines = _lines(text)
+        directives, first = _directives(lines)
+        escape = directives.get('escape', ('\\', 0, 0))[0]
+        if escape not in ('\\', '`'):
+            raise DockerfileError(f'invalid escape directive {escape!r}', 1)
+        if 'syntax' in directives:
+            value, offset, line = directives['syntax']
+            self._literal(value, offset, line, 'syntax')
+        self.instructions = _instructions(lines, first, escape)
+        self.global_args: dict[str, tuple[_Token, str] | None] = {}
+        self.stages: list[str] = []
+
+    def scan(self) -> Scan:
+        seen_from = False
+        all_names = frozenset(
+            ins.tokens[-1].text.lower() for ins in self.instructions
+            if ins.keyword == 'from' and len(ins.tokens) >= 3 and
+            ins.tokens[-2].text.lower() == 'as'
+        )
+        for ins in self.instructions:
+            if ins.keyword == 'arg' and not seen_from:
+                self._global_arg(ins)
+            elif ins.keyword == 'from':
+                seen_from = True
+                self._from(ins)
+            elif ins.keyword == 'copy':
+                self._copy(ins, all_names)
+            elif ins.keyword == 'run':
+                self._run(ins, all_names)
+        return Scan(tuple(self.sites), tuple(self.skips), tuple(self.problems))
+
+    # one method per place a reference can sit
+
+    def _global_arg(self, ins: _Instruction) -> None:
+        for tok in ins.tokens:
+            m = _ARG_DEF_RE.fullmatch(tok.text)
+            if m is None:
+                continue
+            name, value = m.group(1), m.group(2)
+            if name in self.global_args or value is None:
+                self.global_args[name] = None  # redefined or no default
+                continue
+            quote = 1 if value[:1] in ('"', "'") else 0
+            inner = value[quote:len(value) - quote]
+            start = tok.start + m.start(2) + quote if tok.start >= 0 else -1
+            self.global_args[name] = (
+                _Token(inner, start, tok.line), 'ignored' if ins.ignored else '',
+            )
+
+    def _from(self, ins: _Instruction) -> None:
+        args = list(ins.tokens)
+        while args and args[0].text.startswith('--'):
+            args.pop(0)
+        line = ins.line
+        if not args or (len(args) != 1 and (
+                len(args) != 3 or args[1].text.lower() != 'as'
+        )):
+            self.problems.append(Problem(line, ins.text.strip(), 'malformed FROM instruction'))
+            return
+        image = args[0]
+        if len(args) == 3:
+            self.stages.append(args[2].text.lower())
+        if ins.ignored:
+            self.skips.append(Skip(image.line, image.text, 'under a "# pin-from: ignore" comment'))
+        elif image.text.lower() in self.stages[:len(self.stages) - (len(args) == 3)]:
+            self.skips.append(Skip(image.line, image.text, 'an earlier build stage'))
+        else:
+            self._image(image, 'from', stage_names=frozenset())
+
+    def _copy(self, ins: _Instruction, names: frozenset[str]) -> None:
+        for tok in ins.tokens:
+            if not tok.text.startswith('--'):
+                break
+            if tok.text.startswith('--from='):
+                value = _Token(tok.text[7:], tok.start + 7 if tok.start >= 0 else -1, tok.line)
+                self._maybe_ignored(ins, value, 'copy', names)
+
+    def _run(self, ins: _Instruction, names: frozenset[str]) -> None:
+        for tok in ins.tokens:
+            if not tok.text.startswith('--'):
+                break
+            if not tok.text.startswith('--mount='):
+                continue
+            pos = 8
+            for field in tok.text[8:].split(','):
+                if field.startswith('from='):
+                    start = tok.start + pos + 5 if tok.start >= 0 else -1
+                    value = _Token(field[5:], start, tok.line)
+                    self._maybe_ignored(ins, value, 'mount', names)
+                pos += len(field) + 1
+
+    def _maybe_ignored(
+            self, ins: _Instruction, tok: _Token, kind: str, names: frozenset[str],
+    ) -> None:
+        if ins.ignored:
+            self.skips.append(Skip(tok.line, tok.text, 'under a "# pin-from: ignore" comment'))
+        else:
+            self._image(tok, kind, stage_names=names)
+
+    def _image(self, tok: _Token, kind: str, stage_names: frozenset[str]) -> None:
+        text = tok.text
+        if text.lower() in stage_names or (kind != 'from' and text.isdigit()):
+            self.skips.append(Skip(tok.line, text, 'a build stage'))
+        elif text == 'scratch':
+            self.skips.append(Skip(tok.line, text, 'scratch is not an image'))
+        elif '$' in text:
+            self._arg_image(tok, kind)
+        elif tok.start < 0:
+            self.skips.append(Skip(tok.line, text, 'reference is split by a line continuation'))
+        else:
+            self._literal(text, tok.start, tok.line, kind)
+
+    def _arg_image(self, tok: _Token, kind: str) -> None:
+        m = _WHOLE_ARG_RE.fullmatch(tok.text)
+        if m is None:
+            self.skips.append(Skip(tok.line, tok.text, 'composed from build args; never expanded into a literal'))
+            return
+        name = m.group(1) or m.group(2)
+        default = self.global_args.get(name)
+        if kind != 'from' or default is None:
+            self.skips.append(Skip(tok.line, tok.text, f'build arg {name} has no global default to pin'))
+            return
+        value, ignored = default
+        other = self._other_use(name)
+        if ignored:
+            self.skips.append(Skip(value.line, value.text, 'under a "# pin-from: ignore" comment'))
+        elif '$' in value.text or value.start < 0:
+            self.skips.append(Skip(tok.line, tok.text, f'default of build arg {name} is not a literal reference'))
+        elif other:
+            self.skips.append(Skip(
+                value.line, value.text,
+                f'build arg {name} is also used another way on line {other}; pinning its default would change that',
+            ))
+        elif not any(s.kind == 'arg' and s.start == value.start for s in self.sites):
+            self._literal(value.text, value.start, value.line, 'arg')
+
+    def _other_use(self, name: str) -> int:
+        """First line using ``$name`` other than as a whole FROM image."""
+        for ins in self.instructions:
+            if ins.keyword == 'arg':
+                continue  # declarations (``ARG BASE``) do not use the value
+            for m in _ARG_USE_RE.finditer(ins.text):
+                if (m.group(1) or m.group(2)) != name:
+                    continue
+                if ins.keyword == 'from' and any(
+                        t.text == m.group(0) and not t.text.startswith('--')
+                        for t in ins.tokens
+                ):
+                    continue
+                return ins.line
+        return 0
+
+    def _literal(self, text: str, start: int, line: int, kind: str) -> None:
+        try:
+            ref = reference.parse(text)
+        except InvalidReference as e:
+            self.problems.append(Problem(line, text, str(e)))
+        else:
+            self.sites.append(Site(line, start, start + len(text), text, kind, ref))
+
+
+def scan(text: str) -> Scan:
+    """All image references in a decoded Dockerfile, skips and problems."""
+    return _Scanner(text).scan()

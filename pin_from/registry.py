@@ -1,0 +1,317 @@
+"""A small OCI distribution client: tag -> digest with HEAD, and auth.
+
+One ``requests`` session per run. Per registry host, one ``/v2/`` probe finds
+the auth challenge; per repository, one token is fetched from the challenge's
+realm and kept in memory only. Tag lookups are HEAD requests (Docker Hub does
+not count HEAD against pull limits); a GET is made only when a registry omits
+``Docker-Content-Digest``.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import threading
+from typing import Any
+from typing import Callable
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from pin_from.errors import RegistryError
+from pin_from.errors import RegistryUnavailable
+from pin_from.reference import DIGEST_RE
+from pin_from.reference import DOCKER_HUB
+from pin_from.reference import Reference
+
+OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
+OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
+ACCEPT = ', '.join(MANIFEST_TYPES)
+DOCKER_HUB_HOST = 'registry-1.docker.io'
+MAX_BODY = 4 * 1024 * 1024
+RETRY_AFTER_CAP = 60.0
+
+Credentials = Callable[[str], 'tuple[str, str] | None']
+
+
+class Options(NamedTuple):
+    mirrors: dict[str, str]
+    insecure: frozenset[str]
+    timeout: float
+    credentials: Credentials | None = None
+
+
+class Endpoint(NamedTuple):
+    """Where a registry's images are looked up (after mirrors)."""
+
+    name: str  # for messages: the registry, or the mirror host
+    host: str
+    schemes: tuple[str, ...]
+    prefix: str  # repository prefix from a mirror's path
+
+
+def is_loopback(host: str) -> bool:
+    hostname = urlsplit(f'//{host}').hostname or ''
+    if hostname == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_mirror(spec: str) -> tuple[str, str]:
+    source, eq, target = spec.partition('=')
+    if not eq or not source or not target:
+        raise RegistryError(f'--registry-mirror {spec!r}: expected SOURCE=TARGET')
+    return source.strip(), target.strip()
+
+
+def endpoint(registry: str, options: Options) -> Endpoint:
+    target = options.mirrors.get(registry)
+    if target is None and registry == DOCKER_HUB:
+        target = options.mirrors.get('index.docker.io')
+    if target is None:
+        host = DOCKER_HUB_HOST if registry == DOCKER_HUB else registry
+        return Endpoint(registry, host, _schemes(host, options), '')
+    if '://' in target:
+        parts = urlsplit(target)
+        if parts.scheme not in ('http', 'https') or not parts.netloc:
+            raise RegistryError(f'mirror {target!r}: expected http(s)://HOST[/PATH]')
+        host, path, schemes = parts.netloc, parts.path, (parts.scheme,)
+    else:
+        host, _, path = target.partition('/')
+        schemes = _schemes(host, options)
+    prefix = path.strip('/')
+    return Endpoint(host, host, schemes, f'{prefix}/' if prefix else '')
+
+
+def _schemes(host: str, options: Options) -> tuple[str, ...]:
+    if host in options.insecure or is_loopback(host):
+        return ('https', 'http')
+    return ('https',)
+
+
+_CHALLENGE_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    scheme, _, rest = header.strip().partition(' ')
+    return scheme.lower(), dict(_CHALLENGE_RE.findall(rest))
+
+
+def _session() -> Any:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class CappedRetry(Retry):  # type: ignore[misc]
+        def get_retry_after(self, response: Any) -> float | None:
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, RETRY_AFTER_CAP)
+
+    retry = CappedRetry(
+        total=3, connect=3, read=2, backoff_factor=0.3,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset(('HEAD', 'GET')),
+        respect_retry_after_header=True, raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=32)
+    session.mount('https://', adapter)
+    session.mount('http://', adapter)
+    session.headers['User-Agent'] = 'pin-from/0.1'
+    return session
+
+
+class Client:
+    """Thread-safe: lookups for many references run concurrently."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.session = _session()
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._bases: dict[str, str] = {}
+        self._challenges: dict[str, tuple[str, dict[str, str]] | None] = {}
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    # public API
+
+    def digest(self, ref: Reference) -> str:
+        """The digest the registry serves for ``ref``'s tag (index digest for multi-arch)."""
+        ep = endpoint(ref.registry, self.options)
+        repo = ep.prefix + ref.repository
+        resp = self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{ref.effective_tag}', ref)
+        digest = resp.headers.get('Docker-Content-Digest')
+        if digest is None:
+            resp = self._get(ep, repo, 'GET', f'/v2/{repo}/manifests/{ref.effective_tag}', ref)
+            digest = 'sha256:' + hashlib.sha256(_body(resp, ep)).hexdigest()
+        if not DIGEST_RE.fullmatch(digest):
+            raise RegistryError(f'{ep.name} answered a malformed digest')
+        return digest
+
+    def close(self) -> None:
+        self.session.close()
+
+    # plumbing
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(key, threading.Lock())
+
+    def _base(self, ep: Endpoint) -> str:
+        """Probe ``/v2/`` once per host: picks the scheme, learns the challenge."""
+        with self._lock_for(ep.host):
+            if ep.host in self._bases:
+                return self._bases[ep.host]
+            import requests
+            error: Exception | None = None
+            for scheme in ep.schemes:
+                base = f'{scheme}://{ep.host}'
+                try:
+                    resp = self.session.head(f'{base}/v2/', timeout=self.options.timeout)
+                except (requests.exceptions.SSLError, requests.exceptions.ConnectionError) as e:
+                    error = e
+                    continue
+                except requests.exceptions.RequestException as e:
+                    raise _network_error(ep, e) from None
+                challenge = resp.headers.get('WWW-Authenticate')
+                self._challenges[ep.host] = (
+                    parse_challenge(challenge) if resp.status_code == 401 and challenge else None
+                )
+                self._bases[ep.host] = base
+                return base
+            assert error is not None
+            raise _network_error(ep, error) from None
+
+    def _get(self, ep: Endpoint, repo: str, method: str, path: str, ref: Reference) -> Any:
+        import requests
+        base = self._base(ep)
+        headers = {'Accept': ACCEPT}
+        retried = False
+        while True:
+            auth = self._authorization(ep, base, repo)
+            if auth:
+                headers['Authorization'] = auth
+            try:
+                resp = self.session.request(
+                    method, base + path, headers=headers, allow_redirects=method == 'GET',
+                    timeout=self.options.timeout, stream=method == 'GET',
+                )
+            except requests.exceptions.RequestException as e:
+                raise _network_error(ep, e) from None
+            if resp.status_code == 401 and not retried:
+                retried = True
+                challenge = resp.headers.get('WWW-Authenticate')
+                if challenge:
+                    with self._lock:
+                        self._challenges[ep.host] = parse_challenge(challenge)
+                        self._tokens.pop((ep.host, repo), None)
+                    continue
+            if resp.status_code == 200:
+                return resp
+            raise _status_error(ep, resp, ref)
+
+    def _authorization(self, ep: Endpoint, base: str, repo: str) -> str | None:
+        challenge = self._challenges.get(ep.host)
+        if challenge is None:
+            return None
+        scheme, params = challenge
+        if scheme == 'basic':
+            creds = self._credentials(ep)
+            if creds is None:
+                return None
+            import base64
+            raw = base64.b64encode(f'{creds[0]}:{creds[1]}'.encode()).decode()
+            return f'Basic {raw}'
+        if scheme == 'bearer':
+            return f'Bearer {self._token(ep, base, repo, params)}'
+        return None
+
+    def _credentials(self, ep: Endpoint) -> tuple[str, str] | None:
+        lookup = self.options.credentials
+        return lookup(ep.host) if lookup is not None else None
+
+    def _token(self, ep: Endpoint, base: str, repo: str, params: dict[str, str]) -> str:
+        key = (ep.host, repo)
+        with self._lock_for(f'token:{ep.host}/{repo}'):
+            if key in self._tokens:
+                return self._tokens[key]
+            token = self._fetch_token(ep, base, repo, params)
+            with self._lock:
+                self._tokens[key] = token
+            return token
+
+    def _fetch_token(self, ep: Endpoint, base: str, repo: str, params: dict[str, str]) -> str:
+        import requests
+        realm = params.get('realm', '')
+        parts = urlsplit(realm)
+        if parts.scheme not in ('http', 'https') or not parts.netloc:
+            raise RegistryError(f'{ep.name} sent an unusable token realm')
+        if parts.scheme == 'http' and base.startswith('https:') and not is_loopback(parts.netloc):
+            raise RegistryError(f'{ep.name} sent a plain-HTTP token realm for an HTTPS registry; refused')
+        query = {'scope': f'repository:{repo}:pull'}
+        if 'service' in params:
+            query['service'] = params['service']
+        creds = self._credentials(ep)
+        if creds is not None and parts.scheme == 'http' and not (
+                is_loopback(parts.netloc) or parts.netloc in self.options.insecure
+        ):
+            creds = None  # never send credentials over plain HTTP
+        try:
+            resp = self.session.get(realm, params=query, auth=creds, timeout=self.options.timeout)
+        except requests.exceptions.RequestException as e:
+            raise _network_error(Endpoint(parts.netloc, parts.netloc, (), ''), e) from None
+        if resp.status_code in (401, 403):
+            raise RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
+        if resp.status_code != 200:
+            raise RegistryError(f'token service for {ep.name} answered HTTP {resp.status_code}')
+        try:
+            payload = resp.json()
+        except ValueError:
+            payload = None
+        token = (payload.get('token') or payload.get('access_token')) if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not token or any(c in token for c in '\r\n'):
+            raise RegistryError(f'token service for {ep.name} answered without a usable token')
+        return token
+
+
+def _body(resp: Any, ep: Endpoint) -> bytes:
+    data = resp.raw.read(MAX_BODY + 1, decode_content=True)
+    resp.close()
+    if len(data) > MAX_BODY:
+        raise RegistryError(f'{ep.name} answered an oversized manifest')
+    return bytes(data)
+
+
+def _network_error(ep: Endpoint, e: Exception) -> RegistryError:
+    import requests
+    if isinstance(e, requests.exceptions.SSLError):
+        return RegistryError(
+            f'TLS error talking to {ep.host}; if it serves plain HTTP, pass --insecure-registry {ep.host}',
+        )
+    if isinstance(e, requests.exceptions.Timeout):
+        return RegistryUnavailable(f'{ep.name} did not answer in time (--timeout)')
+    if isinstance(e, requests.exceptions.RetryError):
+        return RegistryUnavailable(f'{ep.name} kept failing after retries')
+    return RegistryUnavailable(f'cannot reach {ep.name}')
+
+
+def _status_error(ep: Endpoint, resp: Any, ref: Reference) -> RegistryError:
+    status = resp.status_code
+    if status in (401, 403):
+        return RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
+    if status == 404:
+        return RegistryError(f'tag {ref.effective_tag!r} not found in {ep.name}')
+    if status == 429:
+        remaining = resp.headers.get('ratelimit-remaining')
+        left = f' (ratelimit-remaining: {remaining.split(";")[0]})' if remaining else ''
+        return RegistryError(
+            f'rate limited by {ep.name}{left}; log in (docker login) or use --registry-mirror',
+        )
+    if status >= 500:
+        return RegistryUnavailable(f'{ep.name} answered HTTP {status}')
+    return RegistryError(f'{ep.name} answered HTTP {status}')

@@ -1,0 +1,92 @@
+"""Tag -> digest resolution: cache first, then the registry, concurrently.
+
+Each distinct (registry, repository, tag) is resolved once per run. A fresh
+cached answer makes no request (and imports no HTTP library); a stale one is
+used only when the registry cannot be reached, with a note.
+"""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+from typing import NamedTuple
+from typing import Union
+
+from pin_from.cache import Cache
+from pin_from.errors import CacheMiss
+from pin_from.errors import PinFromError
+from pin_from.errors import RegistryUnavailable
+from pin_from.reference import Reference
+
+Outcome = Union[str, PinFromError]
+
+
+class Policy(NamedTuple):
+    ttl: float
+    refresh: bool = False  # ignore cached tag -> digest answers
+    offline: bool = False
+    jobs: int = 8
+
+
+def tag_key(ref: Reference) -> str:
+    return f'tag:{ref.registry}/{ref.repository}:{ref.effective_tag}'
+
+
+def _tag_only(ref: Reference) -> Reference:
+    return Reference(ref.registry, ref.repository, ref.effective_tag, None)
+
+
+class Resolver:
+    def __init__(
+            self, cache: Cache, policy: Policy,
+            client_factory: Callable[[], object],
+    ) -> None:
+        self.cache = cache
+        self.policy = policy
+        self._client_factory = client_factory
+        self._client: object | None = None
+
+    def resolve(self, refs: set[Reference]) -> dict[Reference, Outcome]:
+        """Digest (or the error) for each reference's tag."""
+        wanted = {_tag_only(r) for r in refs}
+        answers: dict[Reference, Outcome] = {}
+        stale: dict[Reference, str] = {}
+        for ref in wanted:
+            found = self.cache.get(tag_key(ref))
+            if found is None:
+                continue
+            digest, age = found
+            if not self.policy.refresh and age <= self.policy.ttl or self.policy.offline:
+                answers[ref] = digest
+            else:
+                stale[ref] = digest
+        missing = sorted(wanted - answers.keys())
+        if missing and self.policy.offline:
+            for ref in missing:
+                answers[ref] = CacheMiss('not in the cache and --offline was given')
+        elif missing:
+            answers.update(self._fetch(missing, stale))
+        return {r: answers[_tag_only(r)] for r in refs}
+
+    def _fetch(self, refs: list[Reference], stale: dict[Reference, str]) -> dict[Reference, Outcome]:
+        client = self._client_factory()
+        with ThreadPoolExecutor(max_workers=max(1, min(self.policy.jobs, len(refs)))) as pool:
+            results = list(pool.map(lambda r: self._one(client, r, stale.get(r)), refs))
+        close = getattr(client, 'close', None)
+        if close is not None:
+            close()
+        return dict(zip(refs, results))
+
+    def _one(self, client: object, ref: Reference, stale: str | None) -> Outcome:
+        try:
+            digest: str = client.digest(ref)  # type: ignore[attr-defined]
+        except RegistryUnavailable as e:
+            if stale is not None:
+                print(f'pin-from: {ref}: {e}; using the cached answer', file=sys.stderr)
+                return stale
+            return e
+        except PinFromError as e:
+            return e
+        self.cache.set(tag_key(ref), digest)
+        return digest
+
