@@ -88,13 +88,19 @@ def decode(data: bytes) -> str:
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
-    """(offset, content without line ending) for each physical line."""
+    """(offset, content without line ending) for each physical line.
+
+    Only ``\n`` ends a line (and a ``\r`` before it is dropped), as in
+    BuildKit; ``str.splitlines`` would also split on U+2028 and friends.
+    """
     ret = []
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        content = raw.rstrip('\r\n')
-        ret.append((pos, content))
-        pos += len(raw)
+    pos = 1 if text.startswith('\ufeff') else 0  # a BOM is not content
+    while pos < len(text):
+        end = text.find('\n', pos)
+        if end == -1:
+            end = len(text)
+        ret.append((pos, text[pos:end].rstrip('\r')))
+        pos = end + 1
     return ret
 
 
@@ -105,8 +111,7 @@ def _directives(
     found: dict[str, tuple[str, int, int]] = {}
     i = 0
     for i, (offset, content) in enumerate(lines):
-        bom = 1 if i == 0 and content.startswith('\ufeff') else 0
-        m = _DIRECTIVE_RE.match(content, bom)
+        m = _DIRECTIVE_RE.match(content)
         if m is None or m.group(1).lower() in found:
             return found, i
         found[m.group(1).lower()] = (m.group(2), offset + m.start(2), i + 1)
