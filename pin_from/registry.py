@@ -113,7 +113,7 @@ def _session() -> Any:
             return None if after is None else min(after, RETRY_AFTER_CAP)
 
     retry = CappedRetry(
-        total=3, connect=3, read=2, backoff_factor=0.3,
+        total=3, connect=3, read=2, other=0, backoff_factor=0.3,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset(('HEAD', 'GET')),
         respect_retry_after_header=True, raise_on_status=False,
