@@ -1,0 +1,62 @@
+"""The self-contained demo behind ``scripts/demo`` (see the README)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.registry import RegistryServer, push_image  # noqa: E402
+
+IMAGES = (
+    ('docker/dockerfile', '1'),
+    ('library/python', '3.12-slim'),
+    ('library/python', '3.7-slim'),
+    ('library/busybox', '1.36'),
+    ('library/node', '20'),
+    ('library/alpine', '3.20'),
+)
+
+
+def run(*cmd: str) -> int:
+    print(f'\n$ {" ".join(cmd)}', flush=True)
+    return subprocess.call(cmd)
+
+
+def main() -> int:
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix='pin-from-demo-') as tmp:
+        work = Path(tmp)
+        with RegistryServer(work) as registry:
+            for repo, tag in IMAGES:
+                push_image(registry.url, f'hub/{repo}', tag, seed=f'{repo}:{tag}')
+            print(f'A local registry at {registry.url} plays Docker Hub '
+                  f'(its hub/ prefix), holding: '
+                  + ', '.join(f'{r.removeprefix("library/")}:{t}' for r, t in IMAGES))
+            dockerfile = work / 'Dockerfile'
+            shutil.copy(ROOT / 'examples' / 'Dockerfile', dockerfile)
+            env_args = (
+                '--cache-dir', str(work / 'cache'),
+                '--registry-mirror', f'docker.io={registry.url}/hub',
+            )
+            pin = str(bindir / 'pin-from')
+            run(pin, *env_args, '-v', str(dockerfile))
+            print(f'\n$ cat {dockerfile}', flush=True)
+            print(dockerfile.read_text(), end='')
+            rc = run(pin, *env_args, str(dockerfile))
+            print(f'(exit {rc}: a second run changes nothing)')
+            check = bindir / 'check-deprecated-tags'
+            if check.exists():
+                run(str(check), '--cache-dir', str(work / 'cache'),
+                    '--library-url', str(ROOT / 'examples' / 'official-images' / 'library'),
+                    '--docs-url', str(ROOT / 'examples' / 'official-images' / 'docs'),
+                    str(dockerfile))
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
