@@ -1,0 +1,84 @@
+"""pre-commit end to end: the hooks as users install them, on a real commit."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.registry import push_image
+
+ROOT = Path(__file__).resolve().parents[1]
+PRE_COMMIT = str(Path(sys.executable).parent / 'pre-commit')
+GIT_ENV = {
+    'GIT_AUTHOR_NAME': 'Test', 'GIT_AUTHOR_EMAIL': 't@example.com',
+    'GIT_COMMITTER_NAME': 'Test', 'GIT_COMMITTER_EMAIL': 't@example.com',
+    'GIT_CONFIG_NOSYSTEM': '1',
+}
+
+
+def git(*args, cwd, env=None):
+    return subprocess.run(
+        ('git', *args), cwd=cwd, env=env, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+@pytest.fixture(scope='session')
+def hook_repo(tmp_path_factory):
+    """This checkout, uncommitted changes included, as a repo pre-commit can clone."""
+    dest = tmp_path_factory.mktemp('hook-repo')
+    env = {**os.environ, **GIT_ENV}
+    files = git('ls-files', '-z', '--cached', '--others', '--exclude-standard', cwd=ROOT).split('\0')
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    git('init', '-q', cwd=dest, env=env)
+    git('add', '-A', cwd=dest, env=env)
+    git('commit', '-qm', 'snapshot', cwd=dest, env=env)
+    return dest, git('rev-parse', 'HEAD', cwd=dest, env=env).strip()
+
+
+@pytest.fixture(scope='session')
+def pre_commit_home(tmp_path_factory):
+    return tmp_path_factory.mktemp('pre-commit-home')
+
+
+def test_commit_is_stopped_then_passes_with_the_pinned_file(
+        hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
+):
+    repo_path, rev = hook_repo
+    digest = push_image(registry.url, unique_repo, '1.0')
+    work = tmp_path / 'project'
+    work.mkdir()
+    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
+    (work / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n',
+    )
+    dockerfile = work / 'Dockerfile'
+    dockerfile.write_text(f'FROM {registry.host}/{unique_repo}:1.0\n')
+    (work / 'README').write_text('not a Dockerfile: FROM python:3\n')
+    git('init', '-q', cwd=work, env=env)
+    subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
+    git('add', '-A', cwd=work, env=env)
+
+    first = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    assert first.returncode != 0, first.stdout + first.stderr
+    assert 'pinned' in first.stdout + first.stderr
+    assert dockerfile.read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{digest}\n'
+    assert (work / 'README').read_text() == 'not a Dockerfile: FROM python:3\n'
+
+    git('add', '-A', cwd=work, env=env)
+    second = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert git('show', 'HEAD:Dockerfile', cwd=work, env=env) == dockerfile.read_text()
+
+    run_all = subprocess.run(
+        (PRE_COMMIT, 'run', '--all-files'), cwd=work, env=env, capture_output=True, text=True,
+    )
+    assert run_all.returncode == 0, run_all.stdout + run_all.stderr
+    assert 'pin Dockerfile base images to digests' in run_all.stdout
