@@ -16,9 +16,9 @@ IMAGES = (
     ('docker/dockerfile', '1'),
     ('library/python', '3.12-slim'),
     ('library/python', '3.7-slim'),
-    ('library/busybox', '1.36'),
-    ('library/node', '20'),
-    ('library/alpine', '3.20'),
+    ('library/busybox', '1.37'),
+    ('library/node', '24'),
+    ('library/alpine', '3.22'),
 )
 
 
