@@ -1,0 +1,210 @@
+"""check-deprecated-tags on the real official-images data, by directory and over HTTP."""
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from pin_from import library
+from pin_from.check_deprecated_tags import main
+
+SHARED = Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
+DOCS = SHARED / 'extras' / 'docs'
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _shared_data():
+    assert (SHARED / 'current' / 'library' / 'python').is_file(), f'missing test data in {SHARED}'
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append((self.path, self.headers.get('If-Modified-Since')))
+        super().do_GET()
+
+
+@pytest.fixture
+def http_data():
+    """SHARED served over HTTP (Last-Modified + If-Modified-Since -> 304)."""
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(_Handler, directory=str(SHARED)),
+    )
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f'http://127.0.0.1:{server.server_address[1]}'
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def check(path, snapshot='current', *extra):
+    return main([
+        '--library-url', str(SHARED / snapshot / 'library'), '--docs-url', str(DOCS),
+        *extra, str(path),
+    ])
+
+
+def all_tags(snapshot):
+    for f in sorted((SHARED / snapshot / 'library').iterdir()):
+        yield from (f'{f.name}:{t}' for t in sorted(library.parse_library(f.name, f.read_text()).tags))
+
+
+@pytest.mark.parametrize('snapshot', ('2021-06', '2023-06', 'current'))
+def test_every_listed_tag_is_accepted(snapshot, tmp_path, capsys):
+    refs = list(all_tags(snapshot))
+    assert len(refs) > 5000
+    path = tmp_path / 'Dockerfile'
+    path.write_text(''.join(f'FROM {r}\n' for r in refs))
+    assert check(path, snapshot) == 0, capsys.readouterr().out[:2000]
+    assert capsys.readouterr().out == ''
+
+
+@pytest.mark.parametrize(
+    ('ref', 'supported_in'),
+    (
+        ('openjdk:11-jre-slim-buster', {'2021-06'}),
+        ('python:3.7', {'2021-06', '2023-06'}),  # via SharedTags
+        ('python:3.7-slim', {'2021-06', '2023-06'}),
+        ('golang:1.16', {'2021-06'}),
+        ('node:16', {'2021-06', '2023-06'}),
+        ('debian:buster', {'2021-06', '2023-06'}),
+        ('centos:7', {'2021-06', '2023-06'}),  # gone with its file since
+        ('python:3.13-slim', {'current'}),
+        ('python', {'2021-06', '2023-06', 'current'}),  # latest
+        ('docker.io/library/python:3.12', {'current'}),  # only rc tags in 2023-06
+        ('index.docker.io/library/debian:bookworm', {'2023-06', 'current'}),
+        ('library/node:22', {'current'}),
+        ('thrift:0.12', {'2021-06'}),  # legacy line-based format
+    ),
+)
+def test_known_examples_across_snapshots(ref, supported_in, tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM {ref}@sha256:{"a" * 64}\n' if ref == 'python:3.7' else f'FROM {ref}\n')
+    for snapshot in ('2021-06', '2023-06', 'current'):
+        expected = 0 if snapshot in supported_in else 1
+        assert check(path, snapshot) == expected, (snapshot, capsys.readouterr().out)
+        out = capsys.readouterr().out
+        assert (out == '') is (expected == 0)
+        if expected:
+            assert out.startswith(f'{path}:1: ')
+
+
+def test_finding_messages_and_suggestions(tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.7-slim\nFROM centos:7\nFROM notary:server\nFROM openjdk:11-jre-slim-buster\n')
+    assert check(path) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{path}:1: python:3.7-slim is no longer supported by the official image 'python'"
+    assert lines[1].startswith('    supported tags of the same variant: 3.')
+    assert all(t.strip().endswith('-slim') for t in lines[1].split(':', 1)[1].split(','))
+    assert lines[2] == f"{path}:2: centos:7: 'centos' is no longer an official image (library/centos is gone)"
+    assert lines[3] == f"{path}:3: notary:server: the official image 'notary' is deprecated; no tag is supported"
+    assert lines[4].startswith('    notice: ')
+    openjdk = lines.index(f"{path}:4: openjdk:11-jre-slim-buster is no longer supported by the official image 'openjdk'")
+    rest = '\n'.join(lines[openjdk:])
+    assert 'notice: ' in rest and 'deprecated' in rest
+    assert 'alternatives: ' in rest and 'eclipse-temurin' in rest
+
+
+def test_emptied_library_file_is_deprecated(tmp_path, capsys):
+    lib = tmp_path / 'library'
+    lib.mkdir()
+    (lib / 'centos').write_text((SHARED / 'extras' / 'library-edge-cases' / 'centos@a2d9200ba4').read_text())
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM centos:7\n')
+    assert main(['--library-url', str(lib), '--docs-url', str(DOCS), str(path)]) == 1
+    assert 'deprecated; no tag is supported' in capsys.readouterr().out
+
+
+def test_out_of_scope_passes_and_verbose_says_why(tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text(
+        'ARG PY=3.7\nARG OLD=python:3.7\n'
+        'FROM ghcr.io/library/python:3.7\nFROM bitnami/python:3.7\n'
+        f'FROM python@sha256:{"b" * 64}\nFROM python:${{PY}}\nFROM scratch\nFROM $OLD\n',
+    )
+    assert check(path, 'current', '-v') == 1
+    out = capsys.readouterr().out
+    assert f'{path}:3: skipped ghcr.io/library/python:3.7: not an official image' in out
+    assert f'{path}:4: skipped bitnami/python:3.7: not an official image' in out
+    assert f'{path}:5: skipped python@sha256:' in out and 'no tag to judge' in out
+    assert f'{path}:6: skipped python:${{PY}}: composed from build args' in out
+    # a global ARG default that is a complete reference is judged
+    assert f"{path}:2: python:3.7 is no longer supported by the official image 'python'" in out
+
+
+def test_malformed_library_file_is_an_error_naming_it(tmp_path, capsys):
+    lib = tmp_path / 'library'
+    lib.mkdir()
+    (lib / 'python').write_text('Tags: 1\nGitRepo: x\n')
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:1\n')
+    assert main(['--library-url', str(lib), '--docs-url', str(DOCS), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f'{path}:1: python:1: library/python: ')
+    assert len(out.splitlines()) == 1
+
+
+def test_http_source_caches_revalidates_and_survives_outage(http_data, tmp_path, capsys):
+    url = f'{http_data.url}/current/library/'
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13-slim\nFROM python:3.7\nFROM centos:7\n')
+    args = ['--library-url', url, '--docs-url', f'{http_data.url}/extras/docs/', str(path)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:2: python:3.7 is no longer supported by the official image 'python'" in out
+    assert "'centos' is no longer an official image" in out  # HTTP 404 is a finding, not an error
+    fetched = sorted(p for p, _ in http_data.requests)
+    assert fetched == ['/current/library/centos', '/current/library/python', '/extras/docs/centos/deprecated.md',
+                       '/extras/docs/python/deprecated.md']
+
+    http_data.requests.clear()
+    assert main(args) == 1  # fresh cache: no request at all
+    assert http_data.requests == []
+
+    assert main(['--library-ttl', '0', *args]) == 1  # stale: revalidated
+    revalidated = [p for p, ims in http_data.requests if ims]
+    assert '/current/library/python' in revalidated
+    capsys.readouterr()
+
+    http_data.shutdown()
+    http_data.server_close()
+    assert main(['--library-ttl', '0', *args]) == 1
+    captured = capsys.readouterr()
+    assert "python:3.7 is no longer supported" in captured.out
+    assert 'using the cached copy' in captured.err
+
+
+def test_unreachable_with_cold_cache_is_an_error(tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\n')
+    assert main(['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', str(path)]) == 1
+    assert capsys.readouterr().out == f'{path}:1: python:3.13: cannot fetch http://127.0.0.1:9/library/python\n'
+
+
+def test_offline(http_data, tmp_path, capsys):
+    url = f'{http_data.url}/current/library/'
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\n')
+    assert main(['--offline', '--library-url', url, str(path)]) == 1
+    assert 'is not in the cache and --offline was given' in capsys.readouterr().out
+    assert http_data.requests == []
+    assert main(['--library-url', url, str(path)]) == 0
+    http_data.requests.clear()
+    assert main(['--offline', '--library-ttl', '0', '--library-url', url, str(path)]) == 0
+    assert http_data.requests == []
+
+
+def test_env_variables_choose_the_sources(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('PIN_FROM_LIBRARY_URL', str(SHARED / '2021-06' / 'library'))
+    monkeypatch.setenv('PIN_FROM_DOCS_URL', str(DOCS))
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM openjdk:11-jre-slim-buster\n')
+    assert main([str(path)]) == 0
