@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
 from pin_from import cli
+from pin_from import update
 from pin_from.cache import Cache
 from pin_from.cache import DEFAULT_TTL
 from pin_from.dockerfile import Site
@@ -15,6 +17,7 @@ from pin_from.reference import Reference
 from pin_from.resolve import Outcome
 from pin_from.resolve import Policy
 from pin_from.resolve import Resolver
+from pin_from.sources import DEFAULT_LIBRARY_URL
 
 
 def pinned_text(site: Site, digest: str) -> str:
@@ -38,35 +41,120 @@ def _skip_reason(site: Site) -> str:
 
 
 def _make_client(args: argparse.Namespace) -> object:
+    from pin_from import credentials
     from pin_from import registry
     mirrors = dict(registry.parse_mirror(m) for m in cli.mirrors(args))
     return registry.Client(
-        registry.Options(mirrors, cli.insecure(args), args.timeout),
+        registry.Options(mirrors, cli.insecure(args), args.timeout, credentials.Lookup()),
     )
 
 
-def _edits(
-        loaded: cli.Loaded, answers: dict[Reference, Outcome],
-        update: bool, verbose: bool,
-) -> tuple[list[tuple[int, int, str]], list[str], list[str]]:
-    """(edits, messages about changes, errors) for one file."""
-    edits, changes, errors = [], [], []
-    for site in loaded.scan.sites:
-        if not _wanted(site, update):
-            if verbose:
-                print(f'{loaded.path}:{site.line}: skipped {site.text}: {_skip_reason(site)}')
-            continue
-        outcome = answers[site.ref]
-        if isinstance(outcome, PinFromError):
-            errors.append(f'{loaded.path}:{site.line}: {site.text}: {outcome}')
-        elif outcome != site.ref.digest:
-            new = pinned_text(site, outcome)
-            edits.append((site.start, site.end, new))
-            changes.append(f'{loaded.path}:{site.line}: {site.text} -> {new}')
-    return edits, changes, errors
+class _Run:
+    """One invocation: files, answers from the registry, and the moves found."""
+
+    def __init__(self, args: argparse.Namespace, update: bool) -> None:
+        self.args = args
+        self.update = update
+        self.cache = Cache(cli.cache_dir(args))
+        self._client: object | None = None
+        self.vetoed: set[tuple[Reference, str]] = set()
+
+    def client(self) -> object:
+        if self._client is None:
+            self._client = _make_client(self.args)
+        return self._client
+
+    def resolve(self, files: list[cli.Loaded]) -> dict[Reference, Outcome]:
+        refs = {s.ref for f in files for s in f.scan.sites if _wanted(s, self.update)}
+        if not refs:
+            return {}
+        policy = Policy(
+            ttl=self.args.cache_ttl, refresh=self.args.refresh or self.update,
+            offline=self.args.offline, jobs=self.args.jobs,
+        )
+        return Resolver(self.cache, policy, self.client).resolve(refs)
+
+    def moves(self, files: list[cli.Loaded], answers: dict[Reference, Outcome]) -> list[update.Move]:
+        """Pinned references whose tag now names another digest (after the noise filter)."""
+        rows = [
+            (_tag_only(s.ref), s.ref.digest, answers[s.ref], f'{f.path}:{s.line}')
+            for f in files for s in f.scan.sites
+            if s.ref.digest and s.ref.tag is not None and isinstance(answers.get(s.ref), str)
+            and answers[s.ref] != s.ref.digest
+        ]
+        if not rows:
+            return []
+        from pin_from import changes
+        inspector = changes.Inspector(self.client(), self.cache)
+        platforms = [changes.parse_platform(p) for p in self.args.platform]
+        shown = platforms[0] if platforms else changes.parse_platform(changes.DEFAULT_PLATFORM)
+        ret = []
+        for ref, old, new, where in update.group(rows):  # type: ignore[arg-type]
+            if platforms and not update.platform_changed(inspector, ref, old, new, platforms):
+                self.vetoed.add((ref, old))
+                if self.args.verbose:
+                    print(f'{ref}: moved to {new}, but not for {", ".join(self.args.platform)}; kept')
+                continue
+            ret.append(update.Move(
+                ref, old, new, where, update.details(inspector, ref, old, new, shown),
+                self._source(ref),
+            ))
+        return ret
+
+    def _source(self, ref: Reference) -> str | None:
+        if not ref.is_official:
+            return None
+        from pin_from import library
+        from pin_from import sources
+        fetcher = sources.Fetcher(self.cache, sources.Policy(sources.DEFAULT_TTL, self.args.offline, self.args.timeout))
+        try:
+            text = fetcher.get(self.args.library_url, ref.official_name)
+            lib = None if text is None else library.parse_library(ref.official_name, text)
+        except PinFromError:
+            return None
+        return None if lib is None else update.library_source(lib, ref.effective_tag)
+
+    def edits(
+            self, loaded: cli.Loaded, answers: dict[Reference, Outcome],
+    ) -> tuple[list[tuple[int, int, str]], list[str], list[str]]:
+        """(edits, messages about changes, errors) for one file."""
+        edits, changed, errors = [], [], []
+        for site in loaded.scan.sites:
+            if not _wanted(site, self.update):
+                if self.args.verbose:
+                    print(f'{loaded.path}:{site.line}: skipped {site.text}: {_skip_reason(site)}')
+                continue
+            outcome = answers[site.ref]
+            if isinstance(outcome, PinFromError):
+                errors.append(f'{loaded.path}:{site.line}: {site.text}: {outcome}')
+            elif outcome != site.ref.digest and (_tag_only(site.ref), site.ref.digest) not in self.vetoed:
+                new = pinned_text(site, outcome)
+                verb = 're-pin' if site.ref.digest else 'pin'
+                edits.append((site.start, site.end, new))
+                changed.append(f'{loaded.path}:{site.line}: {verb} {site.text} -> {new}')
+        return edits, changed, errors
+
+    def close(self) -> None:
+        close = getattr(self._client, 'close', None)
+        if close is not None:
+            close()
 
 
-def run(args: argparse.Namespace, update: bool = False) -> int:
+def _tag_only(ref: Reference) -> Reference:
+    return Reference(ref.registry, ref.repository, ref.effective_tag, None)
+
+
+def run(args: argparse.Namespace) -> int:
+    update_mode = bool(getattr(args, 'update', False))
+    state = _Run(args, update_mode)
+    try:
+        return _run(state)
+    finally:
+        state.close()
+
+
+def _run(state: _Run) -> int:
+    args = state.args
     retv = 0
     files = []
     for path in args.filenames:
@@ -85,18 +173,11 @@ def run(args: argparse.Namespace, update: bool = False) -> int:
         if not loaded.scan.problems:
             files.append(loaded)
 
-    refs = {s.ref for f in files for s in f.scan.sites if _wanted(s, update)}
-    answers: dict[Reference, Outcome] = {}
-    if refs:
-        policy = Policy(
-            ttl=args.cache_ttl, refresh=args.refresh or update,
-            offline=args.offline, jobs=args.jobs,
-        )
-        resolver = Resolver(Cache(cli.cache_dir(args)), policy, lambda: _make_client(args))
-        answers = resolver.resolve(refs)
+    answers = state.resolve(files)
+    moves = state.moves(files, answers) if state.update else []
 
     for loaded in files:
-        edits, changes, errors = _edits(loaded, answers, update, args.verbose)
+        edits, changed, errors = state.edits(loaded, answers)
         for error in errors:
             print(error)
         if errors:
@@ -105,12 +186,23 @@ def run(args: argparse.Namespace, update: bool = False) -> int:
         if not edits:
             continue
         retv = 1
-        verb = 'would pin' if args.check else 'pinned'
-        for change in changes:
-            print(change.replace(': ', f': {verb} ', 1))
+        for change in changed:
+            print(change.replace(' pin ', ' would pin ' if args.check else ' pinned ', 1)
+                        .replace(' re-pin ', ' would re-pin ' if args.check else ' re-pinned ', 1))
         if not args.check:
             retv |= _write(loaded, edits)
+    if state.update:
+        _report(args, moves)
     return retv
+
+
+def _report(args: argparse.Namespace, moves: list[update.Move]) -> None:
+    platform = args.platform[0] if args.platform else 'linux/amd64'
+    if args.report:
+        with open(args.report, 'w', encoding='utf-8') as f:
+            f.write(update.markdown(moves, platform) if moves else 'No base image tag moved.\n')
+    elif moves:
+        print(update.summary(moves))
 
 
 def _write(loaded: cli.Loaded, edits: list[tuple[int, int, str]]) -> int:
@@ -142,6 +234,25 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     parser.add_argument(
         '--refresh', action='store_true',
         help='ignore cached tag -> digest answers',
+    )
+    parser.add_argument(
+        '--update', action='store_true',
+        help='also re-resolve tag@digest references and re-pin moved tags',
+    )
+    parser.add_argument(
+        '--report', metavar='FILE',
+        help='with --update: write a Markdown report of what changed (a PR body)',
+    )
+    parser.add_argument(
+        '--platform', action='append', default=[], metavar='OS/ARCH[/VARIANT]',
+        help='with --update: re-pin only if one of these platforms changed '
+             '(repeatable; the first is compared in the report, default linux/amd64)',
+    )
+    parser.add_argument(
+        '--library-url', metavar='URL_OR_DIR',
+        default=os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL,
+        help='with --update: official-images library/ files, to link the source '
+             'of a moved official image (env PIN_FROM_LIBRARY_URL)',
     )
     return parser
 

@@ -43,8 +43,7 @@ class Resolver:
     ) -> None:
         self.cache = cache
         self.policy = policy
-        self._client_factory = client_factory
-        self._client: object | None = None
+        self._client_factory = client_factory  # called only on a cache miss
 
     def resolve(self, refs: set[Reference]) -> dict[Reference, Outcome]:
         """Digest (or the error) for each reference's tag."""
@@ -72,9 +71,6 @@ class Resolver:
         client = self._client_factory()
         with ThreadPoolExecutor(max_workers=max(1, min(self.policy.jobs, len(refs)))) as pool:
             results = list(pool.map(lambda r: self._one(client, r, stale.get(r)), refs))
-        close = getattr(client, 'close', None)
-        if close is not None:
-            close()
         return dict(zip(refs, results))
 
     def _one(self, client: object, ref: Reference, stale: str | None) -> Outcome:

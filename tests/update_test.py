@@ -1,0 +1,162 @@
+"""pin-from --update: re-pin moved tags and report what changed (real registry)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pin_from.pin import main
+from tests.registry import delete_tag
+from tests.registry import push_image
+from tests.registry import skopeo_digest
+
+SHARED = Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
+AMD64 = ('linux', 'amd64')
+ARM64 = ('linux', 'arm64')
+
+
+@pytest.fixture
+def hub(registry, repo_factory):
+    prefix = repo_factory().replace('/', '-')
+
+    class Hub:
+        mirror = f'docker.io={registry.url}/{prefix}'
+
+        def push(self, name, tag, **kwargs):
+            return push_image(registry.url, f'{prefix}/library/{name}', tag, **kwargs)
+
+        def skopeo(self, name, tag):
+            return skopeo_digest(registry.host, f'{prefix}/library/{name}:{tag}')
+
+        def delete(self, name, digest):
+            delete_tag(registry.url, f'{prefix}/library/{name}', digest)
+
+        def main(self, *args):
+            return main(['--registry-mirror', self.mirror, '--library-url', str(SHARED / 'current' / 'library'),
+                         *map(str, args)])
+
+    return Hub()
+
+
+def test_moved_tag_is_repinned_with_a_report(hub, tmp_path, capsys):
+    old = hub.push('python', '3.12-slim', env={'PYTHON_VERSION': '3.12.6', 'LANG': 'C.UTF-8'}, layers=1, seed='a')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM python:3.12-slim@{old} AS base\nRUN true\n')
+    assert hub.main('--update', '--check', path) == 0  # nothing moved yet
+
+    new = hub.push('python', '3.12-slim', env={'PYTHON_VERSION': '3.12.7', 'LANG': 'C.UTF-8'}, layers=2, seed='b')
+    assert new != old and new == hub.skopeo('python', '3.12-slim')
+    assert hub.main('--update', '--check', path) == 1
+    assert path.read_text() == f'FROM python:3.12-slim@{old} AS base\nRUN true\n'
+    capsys.readouterr()
+
+    report = tmp_path / 'report.md'
+    assert hub.main('--update', '--report', report, path) == 1
+    assert path.read_text() == f'FROM python:3.12-slim@{new} AS base\nRUN true\n'
+    out = capsys.readouterr().out
+    assert f'{path}:1: re-pinned python:3.12-slim@{old} -> python:3.12-slim@{new}' in out
+    text = report.read_text()
+    assert old in text and new in text
+    assert '`PYTHON_VERSION` `3.12.6` → `3.12.7`' in text
+    assert 'LANG' not in text  # unchanged variables are not noise
+    assert 'Layers: 2 added, 1 removed (2 now)' in text
+    assert 'Size (linux/amd64, compressed):' in text
+    assert 'Created: ' in text
+    # the official-images entry that builds python:3.12-slim today, with a link to its commit
+    assert '[docker-library/python@' in text and 'https://github.com/docker-library/python/commit/' in text
+
+    assert hub.main('--update', path) == 0  # a second run changes nothing
+    assert hub.main('--update', '--check', path) == 0
+    assert path.read_text() == f'FROM python:3.12-slim@{new} AS base\nRUN true\n'
+
+
+def test_summary_on_stdout_without_report(hub, tmp_path, capsys):
+    old = hub.push('node', '24', env={'NODE_VERSION': '24.1.0'}, seed='a')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM node:24@{old}\n')
+    hub.push('node', '24', env={'NODE_VERSION': '24.2.0'}, seed='b')
+    assert hub.main('--update', path) == 1
+    out = capsys.readouterr().out
+    assert f'node:24: {old[:19]} -> ' in out
+    assert '`NODE_VERSION` `24.1.0` → `24.2.0`' in out
+
+
+def test_index_that_only_gained_a_platform(hub, tmp_path, capsys):
+    old = hub.push('debian', 'trixie', platforms=(AMD64, ARM64), seed='same')
+    new = hub.push('debian', 'trixie', platforms=(AMD64, ARM64, ('linux', 'riscv64')), seed='same')
+    assert old != new
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM debian:trixie@{old}\n')
+
+    # with --platform: only linux/amd64 matters, and its manifest did not change
+    assert hub.main('--update', '--platform', 'linux/amd64', '-v', path) == 0
+    assert path.read_text() == f'FROM debian:trixie@{old}\n'
+    assert 'but not for linux/amd64; kept' in capsys.readouterr().out
+
+    # without: any move re-pins, and the report says what moved
+    report = tmp_path / 'r.md'
+    assert hub.main('--update', '--report', report, path) == 1
+    assert path.read_text() == f'FROM debian:trixie@{new}\n'
+    text = report.read_text()
+    assert 'Platforms: added linux/riscv64' in text
+    assert 'linux/amd64: unchanged' in text
+
+
+def test_platform_filter_repins_when_that_platform_changed(hub, tmp_path):
+    old = hub.push('debian', 'bookworm', platforms=(AMD64, ARM64), seed='1')
+    new = hub.push('debian', 'bookworm', platforms=(AMD64, ARM64), seed='2')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM debian:bookworm@{old}\n')
+    assert hub.main('--update', '--platform', 'linux/arm64', path) == 1
+    assert path.read_text() == f'FROM debian:bookworm@{new}\n'
+
+
+def test_deleted_tag_is_an_error_and_file_untouched(hub, tmp_path, capsys):
+    old = hub.push('alpine', '3.19', seed='x')
+    path = tmp_path / 'Dockerfile'
+    content = f'FROM alpine:3.19@{old}\n'
+    path.write_text(content)
+    hub.delete('alpine', old)
+    assert hub.main('--update', path) == 1
+    assert path.read_text() == content
+    assert capsys.readouterr().out == f"{path}:1: alpine:3.19@{old}: tag '3.19' not found in {hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]}\n"
+
+
+def test_moves_in_several_files_are_resolved_once(hub, registry, tmp_path):
+    old = hub.push('golang', '1.25', seed='1')
+    files = []
+    for i in range(4):
+        path = tmp_path / f'{i}.Dockerfile'
+        path.write_text(f'FROM golang:1.25@{old} AS build\nFROM golang:1.25\n')
+        files.append(path)
+    new = hub.push('golang', '1.25', seed='2')
+    mark = len(registry.requests_log())
+    report = tmp_path / 'r.md'
+    assert hub.main('--update', '--report', report, *files) == 1
+    for path in files:
+        assert path.read_text() == f'FROM golang:1.25@{new} AS build\nFROM golang:1.25@{new}\n'
+    tag_heads = [r for r in registry.requests_log(since=mark) if r['method'] == 'HEAD' and r['uri'].endswith('/manifests/1.25')]
+    assert len(tag_heads) == 1
+    text = report.read_text()
+    assert text.count('### `golang:1.25`') == 1
+    assert all(f'`{p}:1`' in text for p in files)
+
+
+def test_update_ignores_fresh_cache(hub, tmp_path):
+    old = hub.push('busybox', '1.37', seed='1')
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM busybox:1.37\n')
+    assert hub.main(path) == 1  # pins, caching the answer for 6 h
+    assert path.read_text() == f'FROM busybox:1.37@{old}\n'
+    new = hub.push('busybox', '1.37', seed='2')
+    assert hub.main('--update', path) == 1
+    assert path.read_text() == f'FROM busybox:1.37@{new}\n'
+
+
+def test_bad_platform_is_one_line_error(hub, tmp_path, capsys):
+    old = hub.push('busybox', '1.36', seed='1')
+    hub.push('busybox', '1.36', seed='2')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM busybox:1.36@{old}\n')
+    assert hub.main('--update', '--platform', 'amd64', path) == 1
+    assert "--platform 'amd64': expected OS/ARCH[/VARIANT]" in capsys.readouterr().err
