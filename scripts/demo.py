@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.registry import RegistryServer, push_image  # noqa: E402
 
+ENV = {'3.12-slim': {'PYTHON_VERSION': '3.12.6', 'LANG': 'C.UTF-8'}}
 IMAGES = (
     ('docker/dockerfile', '1'),
     ('library/python', '3.12-slim'),
@@ -33,7 +34,7 @@ def main() -> int:
         work = Path(tmp)
         with RegistryServer(work) as registry:
             for repo, tag in IMAGES:
-                push_image(registry.url, f'hub/{repo}', tag, seed=f'{repo}:{tag}')
+                push_image(registry.url, f'hub/{repo}', tag, seed=f'{repo}:{tag}', env=ENV.get(tag))
             print(f'A local registry at {registry.url} plays Docker Hub '
                   f'(its hub/ prefix), holding: '
                   + ', '.join(f'{r.removeprefix("library/")}:{t}' for r, t in IMAGES))
@@ -49,6 +50,14 @@ def main() -> int:
             print(dockerfile.read_text(), end='')
             rc = run(pin, *env_args, str(dockerfile))
             print(f'(exit {rc}: a second run changes nothing)')
+            print('\nThe maintainers push python:3.12-slim again (3.12.7, one more layer):')
+            push_image(registry.url, 'hub/library/python', '3.12-slim', seed='moved', layers=2,
+                       env={'PYTHON_VERSION': '3.12.7', 'LANG': 'C.UTF-8'})
+            report = work / 'report.md'
+            run(pin, *env_args, '--update', '--report', str(report),
+                '--library-url', str(ROOT / 'examples' / 'official-images' / 'library'), str(dockerfile))
+            print(f'\n$ cat {report}', flush=True)
+            print(report.read_text(), end='')
             check = bindir / 'check-deprecated-tags'
             if check.exists():
                 run(str(check), '--cache-dir', str(work / 'cache'),
