@@ -82,3 +82,42 @@ def test_commit_is_stopped_then_passes_with_the_pinned_file(
     )
     assert run_all.returncode == 0, run_all.stdout + run_all.stderr
     assert 'pin Dockerfile base images to digests' in run_all.stdout
+
+
+def test_scheduled_update_hook_repins_and_writes_the_report(
+        hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
+):
+    """What examples/ci/pin-from-update.yml runs, step by step."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / 'examples' / 'ci' / 'pin-from-update.yml').read_text())
+    steps = [s.get('run', '') for s in workflow['jobs']['update']['steps']]
+    command = 'pre-commit run pin-from-update --all-files --hook-stage manual'
+    assert any(s.startswith(command) for s in steps)
+    assert command in (ROOT / 'examples' / 'ci' / 'pin-from-update.sh').read_text()
+
+    repo_path, rev = hook_repo
+    old = push_image(registry.url, unique_repo, '1.0', env={'APP_VERSION': '1.0.0'}, seed='old')
+    work = tmp_path / 'project'
+    work.mkdir()
+    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
+    (work / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n'
+        f'    -   id: pin-from-update\n        args: [--report, pin-from-report.md]\n',
+    )
+    dockerfile = work / 'Dockerfile'
+    dockerfile.write_text(f'FROM {registry.host}/{unique_repo}:1.0@{old}\n')
+    git('init', '-q', cwd=work, env=env)
+    git('add', '-A', cwd=work, env=env)
+    new = push_image(registry.url, unique_repo, '1.0', env={'APP_VERSION': '1.0.1'}, seed='new')
+
+    # the commit-time hooks do not re-pin (that is the scheduled job's work)
+    ordinary = subprocess.run((PRE_COMMIT, 'run', '--all-files'), cwd=work, env=env, capture_output=True, text=True)
+    assert ordinary.returncode == 0, ordinary.stdout + ordinary.stderr
+    assert dockerfile.read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{old}\n'
+
+    scheduled = subprocess.run((PRE_COMMIT, *command.split()[1:]), cwd=work, env=env, capture_output=True, text=True)
+    assert scheduled.returncode == 1, scheduled.stdout + scheduled.stderr
+    assert dockerfile.read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{new}\n'
+    report = (work / 'pin-from-report.md').read_text()
+    assert old in report and new in report and '`APP_VERSION` `1.0.0` → `1.0.1`' in report
