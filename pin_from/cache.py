@@ -44,7 +44,7 @@ class Cache:
     def _open(self) -> Any:
         if self._store is None and not self._broken:
             try:
-                import diskcache
+                import diskcache  # type: ignore[import-untyped]
                 self._store = diskcache.Cache(self.directory, timeout=10)
             except Exception as e:  # noqa: BLE001 -- any failure: bypass
                 self._disable(e)

@@ -157,7 +157,7 @@ def _instructions(
             continue
         ignored = i > 0 and bool(_IGNORE_RE.match(lines[i - 1][1]))
         start_line = i + 1
-        pieces = []
+        pieces: list[tuple[int, str, int]] = []
         while True:
             offset, content = lines[i]
             if pieces and (not content.strip() or _COMMENT_RE.match(content)):
@@ -199,11 +199,6 @@ def _heredocs(lines: list[tuple[int, str]], i: int, joined: str) -> tuple[int, s
                 break
             bodies.append(body)
     return i, '\n' + '\n'.join(bodies)
-
-
-class _Stage(NamedTuple):
-    names: frozenset[str]
-    count: int
 
 
 class _Scanner:

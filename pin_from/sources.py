@@ -58,8 +58,8 @@ class Fetcher:
         url = _join(base, relpath)
         key = f'url:{url}'
         found = self.cache.get(key)
-        cached = _Cached(*found[0]) if found is not None else None
-        if cached is not None and (self.policy.offline or found[1] <= self.policy.ttl):
+        cached, age = (_Cached(*found[0]), found[1]) if found is not None else (None, 0.0)
+        if cached is not None and (self.policy.offline or age <= self.policy.ttl):
             return cached.text
         if self.policy.offline:
             raise CacheMiss(f'{url} is not in the cache and --offline was given')
