@@ -5,19 +5,20 @@ import argparse
 import os
 import sys
 from typing import Sequence
+from typing import TYPE_CHECKING
 
 from pin_from import cli
-from pin_from import update
 from pin_from.cache import Cache
 from pin_from.cache import DEFAULT_TTL
 from pin_from.dockerfile import Site
 from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 from pin_from.reference import Reference
-from pin_from.resolve import Outcome
-from pin_from.resolve import Policy
-from pin_from.resolve import Resolver
 from pin_from.sources import DEFAULT_LIBRARY_URL
+
+if TYPE_CHECKING:  # imported where needed: a steady-state run stays cheap
+    from pin_from import update
+    from pin_from.resolve import Outcome
 
 
 def pinned_text(site: Site, digest: str) -> str:
@@ -68,6 +69,8 @@ class _Run:
         refs = {s.ref for f in files for s in f.scan.sites if _wanted(s, self.update)}
         if not refs:
             return {}
+        from pin_from.resolve import Policy
+        from pin_from.resolve import Resolver
         policy = Policy(
             ttl=self.args.cache_ttl, refresh=self.args.refresh or self.update,
             offline=self.args.offline, jobs=self.args.jobs,
@@ -85,6 +88,7 @@ class _Run:
         if not rows:
             return []
         from pin_from import changes
+        from pin_from import update
         inspector = changes.Inspector(self.client(), self.cache)
         platforms = [changes.parse_platform(p) for p in self.args.platform]
         shown = platforms[0] if platforms else changes.parse_platform(changes.DEFAULT_PLATFORM)
@@ -106,6 +110,7 @@ class _Run:
             return None
         from pin_from import library
         from pin_from import sources
+        from pin_from import update
         fetcher = sources.Fetcher(self.cache, sources.Policy(sources.DEFAULT_TTL, self.args.offline, self.args.timeout))
         try:
             text = fetcher.get(self.args.library_url, ref.official_name)
@@ -197,6 +202,7 @@ def _run(state: _Run) -> int:
 
 
 def _report(args: argparse.Namespace, moves: list[update.Move]) -> None:
+    from pin_from import update
     platform = args.platform[0] if args.platform else 'linux/amd64'
     if args.report:
         with open(args.report, 'w', encoding='utf-8') as f:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from typing import Iterable
 
 from pin_from.errors import DockerfileError
@@ -52,6 +51,7 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
         raise DockerfileError('is no longer a regular file; left alone')
     if not os.access(target, os.W_OK):
         raise DockerfileError('is not writable; left alone')
+    import tempfile  # only when writing
     try:
         fd, tmp = tempfile.mkstemp(prefix='.pin-from-', dir=directory)
     except OSError as e:
