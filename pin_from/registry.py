@@ -17,6 +17,7 @@ from typing import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from pin_from.credentials import Auth
 from pin_from.errors import RegistryError
 from pin_from.errors import RegistryUnavailable
 from pin_from.reference import DIGEST_RE
@@ -32,8 +33,9 @@ ACCEPT = ', '.join(MANIFEST_TYPES)
 DOCKER_HUB_HOST = 'registry-1.docker.io'
 MAX_BODY = 4 * 1024 * 1024
 RETRY_AFTER_CAP = 60.0
+RETRY_BACKOFF = 0.3  # seconds: retries wait 0, 0.6, 1.2 (tests shorten it)
 
-Credentials = Callable[[str], 'tuple[str, str] | None']
+Credentials = Callable[[str], 'Auth | tuple[str, str] | None']
 
 
 class Options(NamedTuple):
@@ -102,24 +104,58 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), dict(_CHALLENGE_RE.findall(rest))
 
 
-def _session() -> Any:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or '', parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
+
+
+def _session(insecure: frozenset[str] = frozenset()) -> Any:
     import requests
+    import urllib3
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.exceptions import ResponseError
     from urllib3.util.retry import Retry
 
-    class CappedRetry(Retry):  # type: ignore[misc]
-        def get_retry_after(self, response: Any) -> float | None:
-            after = super().get_retry_after(response)
-            return None if after is None else min(after, RETRY_AFTER_CAP)
+    class CappedRetry(Retry):
+        def increment(
+                self, method: str | None = None, url: str | None = None, response: Any = None,
+                error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None,
+        ) -> CappedRetry:
+            # Waiting for a Retry-After past the cap would stall a commit: give up now.
+            after = None if response is None else self.get_retry_after(response)
+            if after is not None and after > RETRY_AFTER_CAP:
+                raise MaxRetryError(_pool, url, ResponseError(f'Retry-After {after:g} s'))
+            return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    class Session(requests.Session):
+        def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+            # A redirect (blob downloads go to object stores) keeps our
+            # Authorization only on the same origin; never adds ~/.netrc's.
+            if _origin(prepared_request.url) != _origin(response.request.url):
+                prepared_request.headers.pop('Authorization', None)
+
+    class NoNetrc(requests.auth.AuthBase):
+        def __call__(self, request: Any) -> Any:
+            return request  # credentials come from Docker's config only
+
+    class Adapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if urlsplit(request.url).netloc in insecure:
+                kwargs['verify'] = False  # as Docker's insecure-registries
+            return super().send(request, *args, **kwargs)
+
+    if insecure:
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     retry = CappedRetry(
-        total=3, connect=3, read=2, other=0, backoff_factor=0.3,
+        total=3, connect=3, read=2, other=0, backoff_factor=RETRY_BACKOFF,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset(('HEAD', 'GET')),
         respect_retry_after_header=True, raise_on_status=False,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=32)
+    session = Session()
+    session.auth = NoNetrc()
+    adapter = Adapter(max_retries=retry, pool_maxsize=32)
     session.mount('https://', adapter)
     session.mount('http://', adapter)
     session.headers['User-Agent'] = 'pin-from/0.1'
@@ -131,7 +167,7 @@ class Client:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.session = _session()
+        self.session = _session(options.insecure)
         self._lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._bases: dict[str, str] = {}
@@ -174,7 +210,8 @@ class Client:
                 try:
                     resp = self.session.head(f'{base}/v2/', timeout=self.options.timeout)
                 except (requests.exceptions.SSLError, requests.exceptions.ConnectionError) as e:
-                    error = e
+                    if not _untrusted_certificate(error):  # that one explains best
+                        error = e
                     continue
                 except requests.exceptions.RequestException as e:
                     raise _network_error(ep, e) from None
@@ -220,20 +257,30 @@ class Client:
         if challenge is None:
             return None
         scheme, params = challenge
+        auth = self._credentials(ep, base)
+        if auth is not None and auth.registry_token:
+            return f'Bearer {auth.registry_token}'  # docker's registrytoken: sent as is
         if scheme == 'basic':
-            creds = self._credentials(ep)
-            if creds is None:
+            if auth is None or auth.basic is None:
                 return None
             import base64
-            raw = base64.b64encode(f'{creds[0]}:{creds[1]}'.encode()).decode()
+            raw = base64.b64encode('{}:{}'.format(*auth.basic).encode()).decode()
             return f'Basic {raw}'
         if scheme == 'bearer':
             return f'Bearer {self._token(ep, base, repo, params)}'
         return None
 
-    def _credentials(self, ep: Endpoint) -> tuple[str, str] | None:
+    def _credentials(self, ep: Endpoint, base: str) -> Auth | None:
+        """``ep.host``'s credentials, if they may travel to ``base``.
+
+        Never over plain HTTP, except to a loopback or --insecure-registry
+        host; looked up (a helper run) only when this is a challenge answer.
+        """
         lookup = self.options.credentials
-        return lookup(ep.host) if lookup is not None else None
+        if lookup is None or not _may_carry_secrets(base, ep.host, self.options):
+            return None
+        found = lookup(ep.host)
+        return found if found is None or isinstance(found, Auth) else Auth(*found)
 
     def _token(self, ep: Endpoint, base: str, repo: str, params: dict[str, str]) -> str:
         key = (ep.host, repo)
@@ -256,17 +303,20 @@ class Client:
         query = {'scope': f'repository:{repo}:pull'}
         if 'service' in params:
             query['service'] = params['service']
-        creds = self._credentials(ep)
-        if creds is not None and parts.scheme == 'http' and not (
-                is_loopback(parts.netloc) or parts.netloc in self.options.insecure
-        ):
-            creds = None  # never send credentials over plain HTTP
+        # The registry's credentials go to the realm its challenge names.
+        auth = self._credentials(ep, base) if _may_carry_secrets(realm, parts.netloc, self.options) else None
         try:
-            resp = self.session.get(realm, params=query, auth=creds, timeout=self.options.timeout)
+            if auth is not None and auth.identity_token:
+                resp = self._oauth_token(realm, query, auth.identity_token)
+            else:
+                basic = auth.basic if auth is not None else None
+                resp = self.session.get(realm, params=query, auth=basic, timeout=self.options.timeout)
         except requests.exceptions.RequestException as e:
             raise _network_error(Endpoint(parts.netloc, parts.netloc, (), ''), e) from None
         if resp.status_code in (401, 403):
             raise RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise RegistryUnavailable(f'token service for {ep.name} answered HTTP {resp.status_code}')
         if resp.status_code != 200:
             raise RegistryError(f'token service for {ep.name} answered HTTP {resp.status_code}')
         try:
@@ -278,6 +328,15 @@ class Client:
             raise RegistryError(f'token service for {ep.name} answered without a usable token')
         return token
 
+    def _oauth_token(self, realm: str, query: dict[str, str], refresh_token: str) -> Any:
+        """docker's flow for an identity token: an OAuth2 refresh-token grant."""
+        form = {
+            **query, 'grant_type': 'refresh_token', 'refresh_token': refresh_token,
+            'client_id': 'pin-from',
+        }
+        # Not redirected: a 307 would re-send the refresh token elsewhere.
+        return self.session.post(realm, data=form, timeout=self.options.timeout, allow_redirects=False)
+
 
 def _body(resp: Any, ep: Endpoint) -> bytes:
     data = resp.raw.read(MAX_BODY + 1, decode_content=True)
@@ -287,16 +346,40 @@ def _body(resp: Any, ep: Endpoint) -> bytes:
     return bytes(data)
 
 
+def _may_carry_secrets(url: str, host: str, options: Options) -> bool:
+    """HTTPS, or plain HTTP to a loopback or --insecure-registry host."""
+    return url.startswith('https:') or is_loopback(host) or host in options.insecure
+
+
+def _untrusted_certificate(e: BaseException | None) -> bool:
+    return e is not None and 'CERTIFICATE_VERIFY_FAILED' in str(e)
+
+
 def _network_error(ep: Endpoint, e: Exception) -> RegistryError:
     import requests
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import ProtocolError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+    # After retries requests wraps urllib3's MaxRetryError: the last failure is its reason.
+    cause = e.args[0] if e.args else None
+    cause = getattr(cause, 'reason', cause)
     if isinstance(e, requests.exceptions.SSLError):
+        if _untrusted_certificate(e):
+            return RegistryError(
+                f'TLS error talking to {ep.host}: certificate not trusted; point REQUESTS_CA_BUNDLE '
+                f'at its CA certificate, or pass --insecure-registry {ep.host}',
+            )
         return RegistryError(
             f'TLS error talking to {ep.host}; if it serves plain HTTP, pass --insecure-registry {ep.host}',
         )
-    if isinstance(e, requests.exceptions.Timeout):
+    if isinstance(cause, NewConnectionError):
+        return RegistryUnavailable(f'cannot reach {ep.name}')
+    if isinstance(e, requests.exceptions.Timeout) or isinstance(cause, Urllib3Timeout):
         return RegistryUnavailable(f'{ep.name} did not answer in time (--timeout)')
     if isinstance(e, requests.exceptions.RetryError):
         return RegistryUnavailable(f'{ep.name} kept failing after retries')
+    if isinstance(cause, ProtocolError) or isinstance(e, requests.exceptions.ChunkedEncodingError):
+        return RegistryUnavailable(f'{ep.name} dropped the connection')
     return RegistryUnavailable(f'cannot reach {ep.name}')
 
 
@@ -306,10 +389,10 @@ def _status_error(ep: Endpoint, resp: Any, ref: Reference) -> RegistryError:
         return RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
     if status == 404:
         return RegistryError(f'tag {ref.effective_tag!r} not found in {ep.name}')
-    if status == 429:
+    if status == 429:  # no answer (yet): a cached one may stand in
         remaining = resp.headers.get('ratelimit-remaining')
         left = f' (ratelimit-remaining: {remaining.split(";")[0]})' if remaining else ''
-        return RegistryError(
+        return RegistryUnavailable(
             f'rate limited by {ep.name}{left}; log in (docker login) or use --registry-mirror',
         )
     if status >= 500:
