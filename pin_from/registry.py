@@ -82,7 +82,8 @@ def endpoint(registry: str, options: Options) -> Endpoint:
         parts = urlsplit(target)
         if parts.scheme not in ('http', 'https') or not parts.netloc:
             raise RegistryError(f'mirror {target!r}: expected http(s)://HOST[/PATH]')
-        host, path, schemes = parts.netloc, parts.path, (parts.scheme,)
+        host, path = parts.netloc, parts.path
+        schemes: tuple[str, ...] = (parts.scheme,)
     else:
         host, _, path = target.partition('/')
         schemes = _schemes(host, options)
@@ -188,6 +189,19 @@ class Client:
         if not DIGEST_RE.fullmatch(digest):
             raise RegistryError(f'{ep.name} answered a malformed digest')
         return digest
+
+    def fetch(self, ref: Reference, digest: str, kind: str = 'manifests') -> bytes:
+        """GET a manifest or blob (``kind='blobs'``) of ``ref``'s repository by digest.
+
+        The content is checked against the digest, so it can be cached forever.
+        """
+        ep = endpoint(ref.registry, self.options)
+        repo = ep.prefix + ref.repository
+        resp = self._get(ep, repo, 'GET', f'/v2/{repo}/{kind}/{digest}', ref)
+        data = _body(resp, ep)
+        if 'sha256:' + hashlib.sha256(data).hexdigest() != digest:
+            raise RegistryError(f'{ep.name} answered content that does not match {digest}')
+        return data
 
     def close(self) -> None:
         self.session.close()
