@@ -49,8 +49,9 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--insecure-registry', action='append', default=[],
         metavar='HOST[:PORT]',
-        help='allow plain HTTP to this registry (repeatable; env '
-             'PIN_FROM_INSECURE_REGISTRIES); loopback is always allowed',
+        help='allow plain HTTP and unverified TLS for this registry, as '
+             "Docker's insecure-registries (repeatable; env "
+             'PIN_FROM_INSECURE_REGISTRIES); loopback may always use HTTP',
     )
     parser.add_argument(
         '--jobs', type=int, default=DEFAULT_JOBS, metavar='N',
