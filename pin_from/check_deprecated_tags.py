@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 from typing import NamedTuple
 from typing import Sequence
+from typing import TypeVar
 
 from pin_from import cli
 from pin_from import sources
 from pin_from.cache import Cache
 from pin_from.dockerfile import Site
-from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 
 PROG = 'check-deprecated-tags'
+T = TypeVar('T')
 
 
 class Verdict(NamedTuple):
@@ -105,37 +106,31 @@ def _notice_lines(notice: object | None) -> list[str]:
     return lines
 
 
+def _map(fn: Callable[[str], T], names: list[str]) -> dict[str, T]:
+    """``fn`` over image names, a few at a time (each may be a download)."""
+    if len(names) <= 1:
+        return {n: fn(n) for n in names}
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        return dict(zip(names, pool.map(fn, names)))
+
+
 def run(args: argparse.Namespace) -> int:
-    retv = 0
-    loaded = []
-    for path in args.filenames:
-        try:
-            loaded.append(cli.load(path))
-        except DockerfileError as e:
-            print(cli.file_error(path, e))
-            retv = 1
+    loaded, retv = cli.load_all(args.filenames, args.verbose)
     names = sorted({
         s.ref.official_name for f in loaded for s in f.scan.sites if _judged(s)
     })
     data = _Data(args)
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
-        verdicts = dict(zip(names, pool.map(data.verdict, names)))
+    verdicts = _map(data.verdict, names)
 
     flagged = sorted({
         s.ref.official_name for f in loaded for s in f.scan.sites
         if _judged(s) and verdicts[s.ref.official_name].error is None
         and not _supported(s, verdicts[s.ref.official_name])
     })
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(flagged)))) as pool:
-        notices = dict(zip(flagged, pool.map(data.notice, flagged)))
+    notices = _map(data.notice, flagged)
 
     for f in loaded:
-        for problem in f.scan.problems:
-            print(f'{f.path}:{problem.line}: {problem.text}: {problem.reason}')
-            retv = 1
-        if args.verbose:
-            for skip in f.scan.skips:
-                print(f'{f.path}:{skip.line}: skipped {skip.text}: {skip.reason}')
         for site in f.scan.sites:
             if not _judged(site):
                 if args.verbose:
@@ -163,12 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                     'docker-library/official-images no longer lists.',
     )
     cli.add_common_options(parser)
-    parser.add_argument(
-        '--library-url', metavar='URL_OR_DIR',
-        default=os.environ.get('PIN_FROM_LIBRARY_URL') or sources.DEFAULT_LIBRARY_URL,
-        help='where library/<name> files come from (env PIN_FROM_LIBRARY_URL; '
-             'default: docker-library/official-images on GitHub)',
-    )
+    cli.add_library_url_option(parser, 'where library/<name> files come from')
     parser.add_argument(
         '--docs-url', metavar='URL_OR_DIR',
         default=os.environ.get('PIN_FROM_DOCS_URL') or sources.DEFAULT_DOCS_URL,
@@ -183,12 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except PinFromError as e:
-        print(f'{PROG}: {e}', file=sys.stderr)
-        return 1
+    return cli.run_main(PROG, build_parser(), run, argv)
 
 
 if __name__ == '__main__':

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from typing import Callable
 from typing import NamedTuple
+from typing import Sequence
 
 from pin_from import cache
 from pin_from import dockerfile
 from pin_from import rewrite
 from pin_from.errors import DockerfileError
+from pin_from.errors import PinFromError
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_JOBS = 8
@@ -59,6 +63,16 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_library_url_option(parser: argparse.ArgumentParser, purpose: str) -> None:
+    from pin_from.sources import DEFAULT_LIBRARY_URL
+    parser.add_argument(
+        '--library-url', metavar='URL_OR_DIR',
+        default=os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL,
+        help=f'{purpose} (env PIN_FROM_LIBRARY_URL; default: '
+             f'docker-library/official-images on GitHub)',
+    )
+
+
 def cache_dir(args: argparse.Namespace) -> str:
     return args.cache_dir or cache.default_dir()
 
@@ -93,3 +107,37 @@ def where(path: str, line: int | None) -> str:
 
 def file_error(path: str, e: DockerfileError) -> str:
     return f'{where(path, e.line)}: {e}'
+
+
+def load_all(paths: Sequence[str], verbose: bool) -> tuple[list[Loaded], int]:
+    """Load every file, printing read errors, problems and (with -v) skips."""
+    retv = 0
+    ret = []
+    for path in paths:
+        try:
+            loaded = load(path)
+        except DockerfileError as e:
+            print(file_error(path, e))
+            retv = 1
+            continue
+        for problem in loaded.scan.problems:
+            print(f'{path}:{problem.line}: {problem.text}: {problem.reason}')
+            retv = 1
+        if verbose:
+            for skip in loaded.scan.skips:
+                print(f'{path}:{skip.line}: skipped {skip.text}: {skip.reason}')
+        ret.append(loaded)
+    return ret, retv
+
+
+def run_main(
+        prog: str, parser: argparse.ArgumentParser,
+        run: Callable[[argparse.Namespace], int], argv: Sequence[str] | None,
+) -> int:
+    """The one place expected errors are caught: one line, exit 1."""
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except PinFromError as e:
+        print(f'{prog}: {e}', file=sys.stderr)
+        return 1

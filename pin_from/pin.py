@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +12,6 @@ from pin_from.dockerfile import Site
 from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 from pin_from.reference import Reference
-from pin_from.sources import DEFAULT_LIBRARY_URL
 
 if TYPE_CHECKING:  # imported where needed: a steady-state run stays cheap
     from pin_from import update
@@ -160,23 +157,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(state: _Run) -> int:
     args = state.args
-    retv = 0
-    files = []
-    for path in args.filenames:
-        try:
-            loaded = cli.load(path)
-        except DockerfileError as e:
-            print(cli.file_error(path, e))
-            retv = 1
-            continue
-        for problem in loaded.scan.problems:
-            print(f'{path}:{problem.line}: {problem.text}: {problem.reason}')
-            retv = 1
-        if args.verbose:
-            for skip in loaded.scan.skips:
-                print(f'{path}:{skip.line}: skipped {skip.text}: {skip.reason}')
-        if not loaded.scan.problems:
-            files.append(loaded)
+    loaded_files, retv = cli.load_all(args.filenames, args.verbose)
+    files = [f for f in loaded_files if not f.scan.problems]  # a file with a problem is not written
 
     answers = state.resolve(files)
     moves = state.moves(files, answers) if state.update else []
@@ -254,22 +236,14 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
         help='with --update: re-pin only if one of these platforms changed '
              '(repeatable; the first is compared in the report, default linux/amd64)',
     )
-    parser.add_argument(
-        '--library-url', metavar='URL_OR_DIR',
-        default=os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL,
-        help='with --update: official-images library/ files, to link the source '
-             'of a moved official image (env PIN_FROM_LIBRARY_URL)',
+    cli.add_library_url_option(
+        parser, 'with --update: official-images library/ files, to link the entry behind a moved official tag',
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except PinFromError as e:
-        print(f'pin-from: {e}', file=sys.stderr)
-        return 1
+    return cli.run_main('pin-from', build_parser(), run, argv)
 
 
 if __name__ == '__main__':

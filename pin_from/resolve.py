@@ -85,4 +85,3 @@ class Resolver:
             return e
         self.cache.set(tag_key(ref), digest)
         return digest
-
