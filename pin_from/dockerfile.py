@@ -16,10 +16,15 @@ from pin_from.errors import DockerfileError
 from pin_from.errors import InvalidReference
 from pin_from.reference import Reference
 
-_DIRECTIVE_RE = re.compile(r'#[ \t]*([a-zA-Z][a-zA-Z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$')
+_DIRECTIVE_RE = re.compile(r'[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$')
+_DIRECTIVE_NAMES = frozenset(('syntax', 'escape', 'check'))  # any other ends them
 _COMMENT_RE = re.compile(r'[ \t]*#')
 _IGNORE_RE = re.compile(r'[ \t]*#[ \t]*pin-from:[ \t]*ignore\b', re.I)
-_HEREDOC_RE = re.compile(r'<<(-?)(["\']?)([a-zA-Z_][a-zA-Z0-9_]*)\2')
+# BuildKit splits the line into shell words (quotes kept) and takes each word
+# that is wholly ``[fd]<<[-]name`` as a heredoc; quotes in the name are removed.
+_SHELL_WORD_RE = re.compile(r'''(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+''')
+_HEREDOC_RE = re.compile(r'\d*<<(-?)([^<]+)')
+_UNQUOTE_RE = re.compile(r'''\\(.)|["']''')
 _ARG_USE_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)[^}]*\}|([a-zA-Z_][a-zA-Z0-9_]*))')
 _WHOLE_ARG_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)\}|([a-zA-Z_][a-zA-Z0-9_]*))')
 _ARG_DEF_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(?:=("[^"]*"|\'[^\']*\'|\S*))?')
@@ -112,15 +117,16 @@ def _directives(
     i = 0
     for i, (offset, content) in enumerate(lines):
         m = _DIRECTIVE_RE.match(content)
-        if m is None or m.group(1).lower() in found:
+        if m is None or m.group(1).lower() not in _DIRECTIVE_NAMES or m.group(1).lower() in found:
             return found, i
         found[m.group(1).lower()] = (m.group(2), offset + m.start(2), i + 1)
     return found, len(lines)
 
 
 def _continues(content: str, escape: str) -> bool:
+    """Ends with the escape char, itself not escaped (as BuildKit's regex)."""
     stripped = content.rstrip(' \t')
-    return stripped.endswith(escape)
+    return stripped.endswith(escape) and not stripped.endswith(escape * 2)
 
 
 def _tokens(pieces: list[tuple[int, str, int]]) -> tuple[_Token, ...]:
@@ -180,7 +186,9 @@ def _instructions(
             continue
         joined = ''.join(p for _, p, _ in pieces)
         keyword = tokens[0].text.lower()
-        if keyword in _HEREDOC_KEYWORDS:
+        if keyword in _HEREDOC_KEYWORDS or keyword == 'onbuild' and len(tokens) > 1 and (
+                tokens[1].text.lower() in _HEREDOC_KEYWORDS
+        ):
             i, bodies = _heredocs(lines, i, joined)
             joined += bodies
         ret.append(_Instruction(keyword, tokens[1:], start_line, joined, ignored))
@@ -190,8 +198,13 @@ def _instructions(
 def _heredocs(lines: list[tuple[int, str]], i: int, joined: str) -> tuple[int, str]:
     """Skip the bodies of ``<<EOF`` heredocs; return them for arg-use checks."""
     bodies = []
-    for m in _HEREDOC_RE.finditer(joined):
-        strip_tabs, word = m.group(1) == '-', m.group(3)
+    for shell_word in _SHELL_WORD_RE.findall(joined):
+        m = _HEREDOC_RE.fullmatch(shell_word)
+        if m is None:
+            continue
+        strip_tabs, word = m.group(1) == '-', _UNQUOTE_RE.sub(lambda q: q.group(1) or '', m.group(2))
+        if not word:
+            continue
         while i < len(lines):
             body = lines[i][1]
             i += 1
@@ -199,6 +212,13 @@ def _heredocs(lines: list[tuple[int, str]], i: int, joined: str) -> tuple[int, s
                 break
             bodies.append(body)
     return i, '\n' + '\n'.join(bodies)
+
+
+def _unquoted(tok: _Token) -> _Token:
+    """A flag value wholly in quotes, as BuildKit reads it: the inner token."""
+    if len(tok.text) >= 2 and tok.text[0] == tok.text[-1] and tok.text[0] in '"\'':
+        return _Token(tok.text[1:-1], tok.start + 1 if tok.start >= 0 else -1, tok.line)
+    return tok
 
 
 class _Scanner:
@@ -277,15 +297,15 @@ class _Scanner:
 
     def _copy(self, ins: _Instruction, names: frozenset[str]) -> None:
         for tok in ins.tokens:
-            if not tok.text.startswith('--'):
+            if not tok.text.startswith('--') or tok.text == '--':  # ``--`` ends the flags
                 break
             if tok.text.startswith('--from='):
                 value = _Token(tok.text[7:], tok.start + 7 if tok.start >= 0 else -1, tok.line)
-                self._maybe_ignored(ins, value, 'copy', names)
+                self._maybe_ignored(ins, _unquoted(value), 'copy', names)
 
     def _run(self, ins: _Instruction, names: frozenset[str]) -> None:
         for tok in ins.tokens:
-            if not tok.text.startswith('--'):
+            if not tok.text.startswith('--') or tok.text == '--':
                 break
             if not tok.text.startswith('--mount='):
                 continue
@@ -294,7 +314,7 @@ class _Scanner:
                 if field.startswith('from='):
                     start = tok.start + pos + 5 if tok.start >= 0 else -1
                     value = _Token(field[5:], start, tok.line)
-                    self._maybe_ignored(ins, value, 'mount', names)
+                    self._maybe_ignored(ins, _unquoted(value), 'mount', names)
                 pos += len(field) + 1
 
     def _maybe_ignored(
@@ -334,6 +354,8 @@ class _Scanner:
             self.skips.append(Skip(value.line, value.text, 'under a "# pin-from: ignore" comment'))
         elif '$' in value.text or value.start < 0:
             self.skips.append(Skip(tok.line, tok.text, f'default of build arg {name} is not a literal reference'))
+        elif value.text == 'scratch':
+            self.skips.append(Skip(tok.line, tok.text, f'build arg {name} defaults to scratch, which is not an image'))
         elif other:
             self.skips.append(Skip(
                 value.line, value.text,
