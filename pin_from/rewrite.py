@@ -62,6 +62,11 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:  # keep the owner too (possible as root); else the new owner is us
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except OSError:
+                pass
         if read(target) != expected:
             raise DockerfileError('changed while pin-from ran; left alone')
         os.replace(tmp, target)

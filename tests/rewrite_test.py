@@ -466,3 +466,15 @@ def test_broken_cache_is_reported_once_and_bypassed(tmp_path, capsys, breakage):
     # Bypassed: the run went on as with an empty cache (offline: every lookup misses).
     assert captured.out.count('not in the cache and --offline was given') == 4
     assert all(f.read_bytes() == SOURCE.encode() for f in files)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file away')
+def test_owner_is_kept_when_root_rewrites_someone_elses_file(tmp_path):
+    from pin_from.rewrite import write_atomic
+    path = tmp_path / 'Dockerfile'
+    path.write_bytes(b'FROM a\n')
+    os.chown(path, 65534, 65534)
+    write_atomic(str(path), b'FROM a@x\n', b'FROM a\n')
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
+    assert path.read_bytes() == b'FROM a@x\n'
