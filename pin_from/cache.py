@@ -3,8 +3,13 @@
 Policy:
 - tag -> digest answers are stored with the time they were fetched and are
   *fresh* for ``--cache-ttl`` seconds (default :data:`DEFAULT_TTL`); a fresh
-  answer means no request at all. Stale answers are kept so that a failing
-  network can fall back to them (stale-if-error), with a note.
+  answer means no request at all. Stale answers are kept (for
+  :data:`KEEP_TAGS` seconds) so that a failing network can fall back to them
+  (stale-if-error), with a note. They live in one small JSON file,
+  ``tags.json``, read with a single ``open``: a commit whose answers are all
+  cached never imports diskcache (sqlite), which alone costs more than
+  starting Python. It is replaced atomically; concurrent writers merge what
+  they read, and the worst a race can do is lose an answer, to be asked again.
 - Content addressed by digest (manifests, config blobs) never expires.
 - Library files and notices are stored with their validators (ETag,
   Last-Modified) so a stale copy is revalidated cheaply.
@@ -21,6 +26,8 @@ import time
 from typing import Any
 
 DEFAULT_TTL = 6 * 60 * 60
+KEEP_TAGS = 30 * 24 * 60 * 60
+TAGS_FILE = 'tags.json'
 _VERSION = 1
 
 
@@ -40,6 +47,8 @@ class Cache:
         self.directory = directory
         self._store: Any = None
         self._broken = directory is None
+        self._tags: dict[str, tuple[str, float]] | None = None
+        self._tags_broken = False
 
     def _open(self) -> Any:
         if self._store is None and not self._broken:
@@ -50,13 +59,16 @@ class Cache:
                 self._disable(e)
         return self._store
 
-    def _disable(self, e: BaseException) -> None:
-        if not self._broken:
+    def _report(self, e: BaseException) -> None:
+        if not (self._broken or self._tags_broken):  # once per run
             print(
                 f'pin-from: cache at {self.directory} is unusable '
                 f'({type(e).__name__}); continuing without it',
                 file=sys.stderr,
             )
+
+    def _disable(self, e: BaseException) -> None:
+        self._report(e)
         self._broken = True
         self._store = None
 
@@ -83,6 +95,58 @@ class Cache:
             store.set((_VERSION, key), (value, time.time()))
         except Exception as e:  # noqa: BLE001
             self._disable(e)
+
+    # tag -> digest answers: the hot path
+
+    def _read_tags(self) -> dict[str, tuple[str, float]]:
+        if self.directory is None:
+            return {}
+        import json
+        try:
+            with open(os.path.join(self.directory, TAGS_FILE), 'rb') as f:
+                raw = json.loads(f.read())
+            if not isinstance(raw, dict) or raw.get('version') != _VERSION:
+                return {}
+            return {
+                str(k): (str(v[0]), float(v[1])) for k, v in raw['tags'].items()
+                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
+            }
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+            self._tags_unusable(e)
+            return {}
+
+    def _tags_unusable(self, e: BaseException) -> None:
+        self._report(e)
+        self._tags_broken = True
+
+    def tag(self, key: str) -> tuple[str, float] | None:
+        """(digest, age in seconds) or None."""
+        if self._tags is None:
+            self._tags = self._read_tags()
+        found = self._tags.get(key)
+        return None if found is None else (found[0], max(0.0, time.time() - found[1]))
+
+    def store_tags(self, answers: dict[str, str]) -> None:
+        """Merge fresh answers into the file (atomically replaced)."""
+        if self.directory is None or not answers:
+            return
+        import json
+        import tempfile
+        now = time.time()
+        merged = self._read_tags()
+        merged.update((k, (v, now)) for k, v in answers.items())
+        self._tags = {k: v for k, v in merged.items() if now - v[1] < KEEP_TAGS}
+        keep = {k: list(v) for k, v in self._tags.items()}
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix='.tags-', dir=self.directory)
+            with os.fdopen(fd, 'w') as f:
+                json.dump({'version': _VERSION, 'tags': keep}, f, separators=(',', ':'))
+            os.replace(tmp, os.path.join(self.directory, TAGS_FILE))
+        except OSError as e:
+            self._tags_unusable(e)
 
     def close(self) -> None:
         if self._store is not None:

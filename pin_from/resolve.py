@@ -7,7 +7,6 @@ used only when the registry cannot be reached, with a note.
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 from typing import NamedTuple
 from typing import Union
@@ -51,7 +50,7 @@ class Resolver:
         answers: dict[Reference, Outcome] = {}
         stale: dict[Reference, str] = {}
         for ref in wanted:
-            found = self.cache.get(tag_key(ref))
+            found = self.cache.tag(tag_key(ref))
             if found is None:
                 continue
             digest, age = found
@@ -64,24 +63,32 @@ class Resolver:
             for ref in missing:
                 answers[ref] = CacheMiss('not in the cache and --offline was given')
         elif missing:
-            answers.update(self._fetch(missing, stale))
+            fetched = self._fetch(missing, stale)
+            answers.update((r, outcome) for r, (outcome, _) in fetched.items())
+            self.cache.store_tags({
+                tag_key(r): outcome for r, (outcome, fresh) in fetched.items()
+                if fresh and isinstance(outcome, str)
+            })
         return {r: answers[_tag_only(r)] for r in refs}
 
-    def _fetch(self, refs: list[Reference], stale: dict[Reference, str]) -> dict[Reference, Outcome]:
+    def _fetch(
+            self, refs: list[Reference], stale: dict[Reference, str],
+    ) -> dict[Reference, tuple[Outcome, bool]]:
+        from concurrent.futures import ThreadPoolExecutor  # only on a cache miss
         client = self._client_factory()
         with ThreadPoolExecutor(max_workers=max(1, min(self.policy.jobs, len(refs)))) as pool:
             results = list(pool.map(lambda r: self._one(client, r, stale.get(r)), refs))
         return dict(zip(refs, results))
 
-    def _one(self, client: object, ref: Reference, stale: str | None) -> Outcome:
+    def _one(self, client: object, ref: Reference, stale: str | None) -> tuple[Outcome, bool]:
+        """The answer, and whether it is a fresh one from the registry."""
         try:
             digest: str = client.digest(ref)  # type: ignore[attr-defined]
         except RegistryUnavailable as e:
             if stale is not None:
                 print(f'pin-from: {ref}: {e}; using the cached answer', file=sys.stderr)
-                return stale
-            return e
+                return stale, False
+            return e, False
         except PinFromError as e:
-            return e
-        self.cache.set(tag_key(ref), digest)
-        return digest
+            return e, False
+        return digest, True

@@ -30,6 +30,7 @@ from pin_from import rewrite
 from pin_from.cache import Cache
 from pin_from.errors import DockerfileError
 from pin_from.pin import main
+from pin_from.cache import TAGS_FILE
 from pin_from.resolve import tag_key
 
 D_PY = 'sha256:' + '1' * 64
@@ -41,8 +42,10 @@ REPO_ROOT = str(Path(pin_from.__file__).resolve().parent.parent)
 
 def fill_cache(directory: Path) -> Path:
     cache = Cache(str(directory))
-    cache.set(tag_key(reference.parse('python:3.12')), D_PY)
-    cache.set(tag_key(reference.parse('alpine')), D_ALPINE)
+    cache.store_tags({
+        tag_key(reference.parse('python:3.12')): D_PY,
+        tag_key(reference.parse('alpine')): D_ALPINE,
+    })
     cache.close()
     return directory
 
@@ -433,24 +436,30 @@ def test_two_processes_on_the_same_files_and_cache(cache_dir, tmp_path):
 
 # --- a broken cache ---------------------------------------------------------
 
-def _garbage_db(directory: Path) -> None:
+def _garbage_tags(directory: Path) -> None:
     directory.mkdir()
-    (directory / diskcache.core.DBNAME).write_bytes(b'this is not a database\x00' * 200)
+    (directory / TAGS_FILE).write_bytes(b'this is not JSON\x00\xff' * 200)
 
 
-def _corrupt_pages(directory: Path) -> None:
+def _truncated_tags(directory: Path) -> None:
     fill_cache(directory)
-    db = directory / diskcache.core.DBNAME
-    data = bytearray(db.read_bytes())
-    data[100:] = b'\xff' * (len(data) - 100)  # keep the header, wreck the pages
-    db.write_bytes(bytes(data))
+    data = (directory / TAGS_FILE).read_bytes()
+    (directory / TAGS_FILE).write_bytes(data[:len(data) // 2])
+
+
+def _wrong_shape(directory: Path) -> None:
+    directory.mkdir()
+    (directory / TAGS_FILE).write_text('{"version": 1, "tags": [1, 2, 3]}')
 
 
 def _a_file(directory: Path) -> None:
     directory.write_bytes(b'not a directory')
 
 
-@pytest.mark.parametrize('breakage', (_garbage_db, _corrupt_pages, _a_file), ids=('garbage', 'pages', 'a file'))
+@pytest.mark.parametrize(
+    'breakage', (_garbage_tags, _truncated_tags, _wrong_shape, _a_file),
+    ids=('garbage', 'truncated', 'wrong shape', 'a file'),
+)
 def test_broken_cache_is_reported_once_and_bypassed(tmp_path, capsys, breakage):
     cache = tmp_path / 'cache'
     breakage(cache)
@@ -466,6 +475,34 @@ def test_broken_cache_is_reported_once_and_bypassed(tmp_path, capsys, breakage):
     # Bypassed: the run went on as with an empty cache (offline: every lookup misses).
     assert captured.out.count('not in the cache and --offline was given') == 4
     assert all(f.read_bytes() == SOURCE.encode() for f in files)
+
+
+def _garbage_db(directory: Path) -> None:
+    directory.mkdir()
+    (directory / diskcache.core.DBNAME).write_bytes(b'this is not a database\x00' * 200)
+
+
+def _corrupt_pages(directory: Path) -> None:
+    cache = Cache(str(directory))
+    cache.set('manifests:sha256:x', '{}')
+    cache.close()
+    db = directory / diskcache.core.DBNAME
+    data = bytearray(db.read_bytes())
+    data[100:] = b'\xff' * (len(data) - 100)  # keep the header, wreck the pages
+    db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize('breakage', (_garbage_db, _corrupt_pages), ids=('garbage', 'pages'))
+def test_broken_content_store_is_reported_once_and_bypassed(tmp_path, capsys, breakage):
+    """The diskcache part (manifests, blobs, library files) degrades the same way."""
+    directory = tmp_path / 'cache'
+    breakage(directory)
+    cache = Cache(str(directory))
+    assert cache.get('manifests:sha256:x') is None
+    cache.set('manifests:sha256:y', '{}')
+    assert cache.get('manifests:sha256:y') is None  # bypassed, not half-working
+    err = capsys.readouterr().err
+    assert err.count(f'pin-from: cache at {directory} is unusable') == 1
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file away')
