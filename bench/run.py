@@ -579,6 +579,14 @@ def fmt_s(x: float) -> str:
     return f'{x * 1000:.0f} ms' if x < 10 else f'{x:.1f} s'
 
 
+def fmt_spread(samples: list[Sample]) -> str:
+    """Median, and the range when there are several runs."""
+    walls = [x.wall for x in samples]
+    if len(walls) < 2:
+        return fmt_s(walls[0])
+    return f'{fmt_s(statistics.median(walls))} ({fmt_s(min(walls))}-{fmt_s(max(walls))})'
+
+
 def fmt_mb(kib: int) -> str:
     return f'{kib / 1024:.0f} MB' if kib >= 0 else 'n/a'
 
@@ -786,23 +794,20 @@ def _main(args: argparse.Namespace, bench: Bench, work: Path, procs: list[Any],
                  f'{args.tags} tags pushed in {push_time:.1f}s ({len(images)} in all)')
     lines.append('')
     rows = [
-        ['bare `python -c pass` (baseline)', fmt_s(base), '1.00x', fmt_mb(peak(ws['rss']['baseline'])), ''],
-        ['pin-from steady (all pinned)', fmt_s(steady), f'**{steady / base:.2f}x** baseline (target <= 4)',
-         fmt_mb(peak(ws['rss']['steady'])), 'target <= 4x'],
-        ['pin-from warm `--check` (cached, not pinned)', fmt_s(warm), f'**{warm / base:.2f}x** baseline',
-         fmt_mb(peak(ws['rss']['warm'])), ''],
-        ['pin-from warm, writing the files', fmt_s(warm_w), f'{warm_w / base:.2f}x baseline',
-         fmt_mb(peak(ws['rss']['warm_write'])), ''],
-        ['pin-from cold (empty cache)', fmt_s(pf), f'{pf / base:.1f}x baseline',
-         fmt_mb(peak(cold_pf)), ''],
+        ['bare `python -c pass` (baseline)', fmt_spread(ws['baseline']), '1.00x', fmt_mb(peak(ws['rss']['baseline']))],
+        ['pin-from steady (all pinned)', fmt_spread(ws['steady']),
+         f'**{steady / base:.2f}x** baseline (target <= 4)', fmt_mb(peak(ws['rss']['steady']))],
+        ['pin-from warm `--check` (cached, not pinned)', fmt_spread(ws['warm']),
+         f'**{warm / base:.2f}x** baseline', fmt_mb(peak(ws['rss']['warm']))],
+        ['pin-from warm, writing the files', fmt_spread(ws['warm_write']),
+         f'{warm_w / base:.2f}x baseline', fmt_mb(peak(ws['rss']['warm_write']))],
+        ['pin-from cold (empty cache)', fmt_spread(cold_pf), f'{pf / base:.1f}x baseline', fmt_mb(peak(cold_pf))],
     ]
     if cold_pd:
         pd = median(cold_pd)
-        rows.append(['pindock cold (no cache of its own)', fmt_s(pd),
-                     f'pin-from/pindock = **{pf / pd:.2f}** (target <= 0.5)', fmt_mb(peak(cold_pd)), ''])
-    for r in rows:
-        r.pop()
-    lines.append(table(rows, ['run', 'wall (median)', 'ratio', 'peak RSS']))
+        rows.append(['pindock cold (no cache of its own)', fmt_spread(cold_pd),
+                     f'pin-from/pindock = **{pf / pd:.2f}** (target <= 0.5)', fmt_mb(peak(cold_pd))])
+    lines.append(table(rows, ['run', 'wall: median (min-max)', 'ratio of medians', 'peak RSS']))
     q = ws['requests']
     lines.append('')
     lines.append(f'steady + warm runs made {total_requests(q)} registry requests '
