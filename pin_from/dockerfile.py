@@ -19,6 +19,7 @@ from pin_from.reference import Reference
 _DIRECTIVE_RE = re.compile(r'[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$')
 _DIRECTIVE_NAMES = frozenset(('syntax', 'escape', 'check'))  # any other ends them
 _COMMENT_RE = re.compile(r'[ \t]*#')
+_WORD_RE = re.compile(r'\S+')
 _IGNORE_RE = re.compile(r'[ \t]*#[ \t]*pin-from:[ \t]*ignore\b', re.I)
 # BuildKit splits the line into shell words (quotes kept) and takes each word
 # that is wholly ``[fd]<<[-]name`` as a heredoc; quotes in the name are removed.
@@ -130,24 +131,21 @@ def _continues(content: str, escape: str) -> bool:
 
 
 def _tokens(pieces: list[tuple[int, str, int]]) -> tuple[_Token, ...]:
-    """Split joined pieces (offset, text, line) on whitespace, keeping offsets."""
-    chars: list[tuple[str, int, int]] = []
+    """Split joined pieces (offset, text, line) on whitespace, keeping offsets.
+
+    A token that runs across a continuation gets the start -1: it cannot be
+    spliced as one span.
+    """
+    ret: list[_Token] = []
+    glued = False  # the previous piece ended inside a token
     for offset, piece, line in pieces:
-        chars.extend((c, offset + i, line) for i, c in enumerate(piece))
-    ret = []
-    i = 0
-    while i < len(chars):
-        if chars[i][0].isspace():
-            i += 1
-            continue
-        j = i
-        while j < len(chars) and not chars[j][0].isspace():
-            j += 1
-        text = ''.join(c for c, _, _ in chars[i:j])
-        contiguous = chars[j - 1][1] - chars[i][1] == j - 1 - i
-        start = chars[i][1] if contiguous else -1
-        ret.append(_Token(text, start, chars[i][2]))
-        i = j
+        for m in _WORD_RE.finditer(piece):
+            if glued and m.start() == 0 and ret:
+                ret[-1] = _Token(ret[-1].text + m.group(), -1, ret[-1].line)
+            else:
+                ret.append(_Token(m.group(), offset + m.start(), line))
+        if piece:
+            glued = not piece[-1].isspace()
     return tuple(ret)
 
 

@@ -28,6 +28,7 @@ _ANY_DIGEST_RE = re.compile(
     r'[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}',
 )
 _MAX_NAME = 255
+_SPACE_RE = re.compile(r'\s')
 
 
 class Reference(NamedTuple):
@@ -96,7 +97,7 @@ def _split_domain(name: str) -> tuple[str, str]:
 
 def parse(text: str) -> Reference:
     """Parse ``text`` as Docker does, or raise :class:`InvalidReference`."""
-    if not text or text != text.strip() or any(c.isspace() for c in text):
+    if not text or _SPACE_RE.search(text):
         raise InvalidReference(f'invalid reference format: {text!r}')
 
     rest, at, digest = text.partition('@')
