@@ -784,10 +784,10 @@ def _main(args: argparse.Namespace, bench: Bench, work: Path, procs: list[Any],
     warm_w = median(ws['warm_write'])
     pf = median(cold_pf)
     lines = []
-    lines.append(f'pin-from {res["pin_from"]} | pindock {bench.pindock_version or "-"} | '
+    lines.append(f'- pin-from {res["pin_from"]} | pindock {bench.pindock_version or "-"} | '
                  f'{res["machine"]["cpu"]} x{res["machine"]["nproc"]} | Python {res["machine"]["python"]} | '
                  f'latency {args.delay * 1000:.0f} ms each way | seed {args.seed}')
-    lines.append(f'workload: {len(wl.files)} files ({wl.bytes / 1024:.0f} KiB; {wl.fully_pinned} already fully pinned), '
+    lines.append(f'- workload: {len(wl.files)} files ({wl.bytes / 1024:.0f} KiB; {wl.fully_pinned} already fully pinned), '
                  f'{wl.refs} image references ({PINNED_SHARE:.0%} already pinned), '
                  f'{wl.used_tags} distinct tags ({wl.wanted_tags} to look up; the most shared is in '
                  f'{wl.files_per_tag[0]} files, the median one in {wl.files_per_tag[1]}) in {wl.used_repos} repositories; '
@@ -812,8 +812,9 @@ def _main(args: argparse.Namespace, bench: Bench, work: Path, procs: list[Any],
     lines.append('')
     lines.append(f'steady + warm runs made {total_requests(q)} registry requests '
                  f'and opened {q.connections} connections (want 0). '
-                 f'Modules imported: steady {", ".join(res["imports"]["steady"]["heavy"]) or "none"} '
-                 f'of {"/".join(HEAVY_MODULES)}; warm {", ".join(res["imports"]["warm"]["heavy"]) or "none"}.')
+                 f'Of {"/".join(HEAVY_MODULES)}, steady imports '
+                 f'{", ".join(res["imports"]["steady"]["heavy"]) or "none"}, '
+                 f'warm imports {", ".join(res["imports"]["warm"]["heavy"]) or "none"}.')
     lines.append('')
     crow = [['pin-from', *count_cells(counts_pf, wl), str(wrong_pf)]]
     if counts_pd:
