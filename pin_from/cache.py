@@ -10,6 +10,10 @@ Policy:
   cached never imports diskcache (sqlite), which alone costs more than
   starting Python. It is replaced atomically; concurrent writers merge what
   they read, and the worst a race can do is lose an answer, to be asked again.
+- ``scans.json`` memoises, per Dockerfile content (sha256) and lexer version,
+  the references that still need pinning (usually none), so a commit of
+  unchanged, pinned files reads and hashes them instead of lexing them.
+  Entries are dropped after 30 days and recomputed on demand.
 - Content addressed by digest (manifests, config blobs) never expires.
 - Library files and notices are stored with their validators (ETag,
   Last-Modified) so a stale copy is revalidated cheaply.
@@ -28,6 +32,8 @@ from typing import Any
 DEFAULT_TTL = 6 * 60 * 60
 KEEP_TAGS = 30 * 24 * 60 * 60
 TAGS_FILE = 'tags.json'
+SCANS_FILE = 'scans.json'
+KEEP_SCANS = 30 * 24 * 60 * 60
 _VERSION = 1
 
 
@@ -47,8 +53,9 @@ class Cache:
         self.directory = directory
         self._store: Any = None
         self._broken = directory is None
-        self._tags: dict[str, tuple[str, float]] | None = None
-        self._tags_broken = False
+        self._tags: dict[str, tuple[Any, float]] | None = None
+        self._scans: dict[str, tuple[Any, float]] | None = None
+        self._maps_broken = False
 
     def _open(self) -> Any:
         if self._store is None and not self._broken:
@@ -60,7 +67,7 @@ class Cache:
         return self._store
 
     def _report(self, e: BaseException) -> None:
-        if not (self._broken or self._tags_broken):  # once per run
+        if not (self._broken or self._maps_broken):  # once per run
             print(
                 f'pin-from: cache at {self.directory} is unusable '
                 f'({type(e).__name__}); continuing without it',
@@ -96,57 +103,74 @@ class Cache:
         except Exception as e:  # noqa: BLE001
             self._disable(e)
 
-    # tag -> digest answers: the hot path
+    # small JSON maps, read whole with one open: the hot path
 
-    def _read_tags(self) -> dict[str, tuple[str, float]]:
+    def _read_map(self, name: str) -> dict[str, tuple[Any, float]]:
+        """``name``'s entries: key -> (value, stored_at); {} if absent or broken."""
         if self.directory is None:
             return {}
         import json
         try:
-            with open(os.path.join(self.directory, TAGS_FILE), 'rb') as f:
+            with open(os.path.join(self.directory, name), 'rb') as f:
                 raw = json.loads(f.read())
             if not isinstance(raw, dict) or raw.get('version') != _VERSION:
                 return {}
             return {
-                str(k): (str(v[0]), float(v[1])) for k, v in raw['tags'].items()
-                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
+                str(k): (v[0], float(v[1])) for k, v in raw['entries'].items()
+                if isinstance(v, list) and len(v) == 2
             }
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-            self._tags_unusable(e)
+            self._report(e)
+            self._maps_broken = True
             return {}
 
-    def _tags_unusable(self, e: BaseException) -> None:
-        self._report(e)
-        self._tags_broken = True
+    def _merge_map(self, name: str, new: dict[str, Any], keep: float) -> dict[str, tuple[Any, float]]:
+        """Merge ``new`` into ``name`` (dropping entries older than ``keep`` s)."""
+        now = time.time()
+        merged = self._read_map(name)
+        merged.update((k, (v, now)) for k, v in new.items())
+        merged = {k: v for k, v in merged.items() if now - v[1] < keep}
+        if self.directory is None or not new:
+            return merged
+        import json
+        import tempfile
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f'.{name}-', dir=self.directory)
+            with os.fdopen(fd, 'w') as f:
+                entries = {k: list(v) for k, v in merged.items()}
+                json.dump({'version': _VERSION, 'entries': entries}, f, separators=(',', ':'))
+            os.replace(tmp, os.path.join(self.directory, name))
+        except OSError as e:
+            self._report(e)
+            self._maps_broken = True
+        return merged
 
     def tag(self, key: str) -> tuple[str, float] | None:
         """(digest, age in seconds) or None."""
         if self._tags is None:
-            self._tags = self._read_tags()
+            self._tags = self._read_map(TAGS_FILE)
         found = self._tags.get(key)
-        return None if found is None else (found[0], max(0.0, time.time() - found[1]))
+        if found is None or not isinstance(found[0], str):
+            return None
+        return found[0], max(0.0, time.time() - found[1])
 
     def store_tags(self, answers: dict[str, str]) -> None:
-        """Merge fresh answers into the file (atomically replaced)."""
-        if self.directory is None or not answers:
-            return
-        import json
-        import tempfile
-        now = time.time()
-        merged = self._read_tags()
-        merged.update((k, (v, now)) for k, v in answers.items())
-        self._tags = {k: v for k, v in merged.items() if now - v[1] < KEEP_TAGS}
-        keep = {k: list(v) for k, v in self._tags.items()}
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix='.tags-', dir=self.directory)
-            with os.fdopen(fd, 'w') as f:
-                json.dump({'version': _VERSION, 'tags': keep}, f, separators=(',', ':'))
-            os.replace(tmp, os.path.join(self.directory, TAGS_FILE))
-        except OSError as e:
-            self._tags_unusable(e)
+        """Merge fresh answers into tags.json (atomically replaced)."""
+        self._tags = self._merge_map(TAGS_FILE, answers, KEEP_TAGS)
+
+    def scan(self, key: str) -> list[Any] | None:
+        """A memoised scan result (see pin_from.pin), or None."""
+        if self._scans is None:
+            self._scans = self._read_map(SCANS_FILE)
+        found = self._scans.get(key)
+        return found[0] if found is not None and isinstance(found[0], list) else None
+
+    def store_scans(self, scans: dict[str, list[Any]]) -> None:
+        if scans:
+            self._scans = self._merge_map(SCANS_FILE, scans, KEEP_SCANS)
 
     def close(self) -> None:
         if self._store is not None:

@@ -15,7 +15,7 @@ from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 
 DEFAULT_TIMEOUT = 10.0
-DEFAULT_JOBS = 8
+DEFAULT_JOBS = 32
 
 
 def _env_list(name: str) -> list[str]:
@@ -94,9 +94,13 @@ class Loaded(NamedTuple):
     scan: dockerfile.Scan
 
 
-def load(path: str) -> Loaded:
-    """Read, decode and scan one Dockerfile (or raise DockerfileError)."""
-    data = rewrite.read(path)
+def load(path: str, data: bytes | None = None) -> Loaded:
+    """Read (unless ``data`` is given), decode and scan one Dockerfile.
+
+    Raises DockerfileError.
+    """
+    if data is None:
+        data = rewrite.read(path)
     text = dockerfile.decode(data)
     return Loaded(path, data, text, dockerfile.scan(text))
 
@@ -120,14 +124,19 @@ def load_all(paths: Sequence[str], verbose: bool) -> tuple[list[Loaded], int]:
             print(file_error(path, e))
             retv = 1
             continue
-        for problem in loaded.scan.problems:
-            print(f'{path}:{problem.line}: {problem.text}: {problem.reason}')
-            retv = 1
-        if verbose:
-            for skip in loaded.scan.skips:
-                print(f'{path}:{skip.line}: skipped {skip.text}: {skip.reason}')
+        retv |= print_scan(loaded, verbose)
         ret.append(loaded)
     return ret, retv
+
+
+def print_scan(loaded: Loaded, verbose: bool) -> int:
+    """Print a file's problems (and with -v its skips); 1 if it has problems."""
+    for problem in loaded.scan.problems:
+        print(f'{loaded.path}:{problem.line}: {problem.text}: {problem.reason}')
+    if verbose:
+        for skip in loaded.scan.skips:
+            print(f'{loaded.path}:{skip.line}: skipped {skip.text}: {skip.reason}')
+    return 1 if loaded.scan.problems else 0
 
 
 def run_main(

@@ -157,8 +157,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(state: _Run) -> int:
     args = state.args
-    loaded_files, retv = cli.load_all(args.filenames, args.verbose)
-    files = [f for f in loaded_files if not f.scan.problems]  # a file with a problem is not written
+    memo = None
+    if args.verbose or state.update:
+        loaded_files, retv = cli.load_all(args.filenames, args.verbose)
+        files = [f for f in loaded_files if not f.scan.problems]  # a file with a problem is not written
+    else:
+        from pin_from.memo import Memo
+        memo = Memo(state.cache)
+        files, retv = memo.load_pending(args.filenames)
 
     answers = state.resolve(files)
     moves = state.moves(files, answers) if state.update else []
@@ -177,7 +183,13 @@ def _run(state: _Run) -> int:
             print(change.replace(' pin ', ' would pin ' if args.check else ' pinned ', 1)
                         .replace(' re-pin ', ' would re-pin ' if args.check else ' re-pinned ', 1))
         if not args.check:
-            retv |= _write(loaded, edits)
+            written = _write(loaded, edits)
+            if written is None:
+                retv = 1
+            elif memo is not None:  # every wanted reference was pinned
+                memo.written(written)
+    if memo is not None:
+        memo.save()
     if state.update:
         _report(args, moves)
     return retv
@@ -193,15 +205,16 @@ def _report(args: argparse.Namespace, moves: list[update.Move]) -> None:
         print(update.summary(moves))
 
 
-def _write(loaded: cli.Loaded, edits: list[tuple[int, int, str]]) -> int:
+def _write(loaded: cli.Loaded, edits: list[tuple[int, int, str]]) -> bytes | None:
+    """The bytes written, or None (and a message) if the file was left alone."""
     from pin_from import rewrite
     data = rewrite.splice(loaded.text, edits).encode('utf-8')
     try:
         rewrite.write_atomic(loaded.path, data, loaded.data)
     except DockerfileError as e:
         print(cli.file_error(loaded.path, e))
-        return 1
-    return 0
+        return None
+    return data
 
 
 def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:

@@ -92,7 +92,13 @@ def endpoint(registry: str, options: Options) -> Endpoint:
 
 
 def _schemes(host: str, options: Options) -> tuple[str, ...]:
-    if host in options.insecure or is_loopback(host):
+    """Schemes to try, in order. Loopback registries are nearly always plain
+    HTTP (``registry:2`` on localhost), so HTTP goes first there and saves a
+    failed TLS handshake on every cold run; an HTTPS-only one answers HTTP
+    with 400 and is then reached over HTTPS."""
+    if is_loopback(host):
+        return ('http', 'https')
+    if host in options.insecure:
         return ('https', 'http')
     return ('https',)
 
@@ -229,6 +235,8 @@ class Client:
                     continue
                 except requests.exceptions.RequestException as e:
                     raise _network_error(ep, e) from None
+                if resp.status_code not in (200, 401, 403) and scheme != ep.schemes[-1]:
+                    continue  # e.g. 400 "client sent an HTTP request to an HTTPS server"
                 challenge = resp.headers.get('WWW-Authenticate')
                 self._challenges[ep.host] = (
                     parse_challenge(challenge) if resp.status_code == 401 and challenge else None
