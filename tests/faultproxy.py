@@ -31,7 +31,6 @@ import threading
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from typing import Mapping
 from typing import NamedTuple
@@ -42,6 +41,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.registry import Service
 
 UPSTREAM_TIMEOUT = 10.0
 # Not forwarded either way (RFC 9110 7.6.1), plus what the proxy sets itself.
@@ -188,7 +189,7 @@ class _Server(http.server.ThreadingHTTPServer):
         pass  # clients that time out leave broken pipes behind: expected here
 
 
-class FaultProxy:
+class FaultProxy(Service):
     """See the module docstring. Thread-safe; a context manager."""
 
     def __init__(self, upstream: str, *, tls: tuple[Path, Path] | None = None) -> None:
@@ -229,17 +230,6 @@ class FaultProxy:
             server.server_close()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-            self,
-            exc_type: type[BaseException] | None,
-            exc: BaseException | None,
-            tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # the script
 

@@ -34,7 +34,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterable, Literal, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Literal, Mapping, NamedTuple, Sequence, TypeVar
 
 import bcrypt
 import requests
@@ -131,7 +131,31 @@ class _TokenHTTPServer(http.server.ThreadingHTTPServer):
         super().__init__(('127.0.0.1', 0), _TokenHandler)
 
 
-class TokenServer:
+_S = TypeVar('_S', bound='Service')
+
+
+class Service:
+    """A server of the tests: ``start()``/``stop()``, or a ``with`` block."""
+
+    def start(self: _S) -> _S:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self.start()
+
+    def __exit__(
+            self,
+            exc_type: type[BaseException] | None,
+            exc: BaseException | None,
+            tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class TokenServer(Service):
     """The Docker token endpoint: ``GET /token?service=...&scope=...``.
 
     With ``users`` it demands matching HTTP Basic credentials (else 401) and
@@ -204,17 +228,6 @@ class TokenServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> TokenServer:
-        return self.start()
-
-    def __exit__(
-            self,
-            exc_type: type[BaseException] | None,
-            exc: BaseException | None,
-            tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def token_requests(self) -> list[TokenRequest]:
         """The requests for ``/token`` so far (a copy)."""
@@ -335,7 +348,7 @@ _ACCESS_LINE = re.compile(
 )
 
 
-class RegistryServer:
+class RegistryServer(Service):
     """``docker-registry serve`` on 127.0.0.1 with a JSON request log.
 
     Use it as a context manager or call :meth:`start` / :meth:`stop`.
@@ -450,17 +463,6 @@ class RegistryServer:
                 self._proc.kill()
                 self._proc.wait(timeout=5)
         self._proc = None
-
-    def __enter__(self) -> RegistryServer:
-        return self.start()
-
-    def __exit__(
-            self,
-            exc_type: type[BaseException] | None,
-            exc: BaseException | None,
-            tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def log_tail(self, lines: int = 30) -> str:
         try:
