@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 from typing import Callable
+from typing import TypeVar
 from typing import Mapping
 from typing import NamedTuple
 
@@ -220,6 +221,26 @@ def _helper_answer(stdout: bytes, program: str, registry: str) -> Auth | None:
     return Auth(username, secret) or None
 
 
+_T = TypeVar('_T')
+
+
+def _once(
+        lock: threading.Lock, memo: dict[str, _T | CredentialsError],
+        key: str, compute: Callable[[], _T],
+) -> _T:
+    """``compute()`` once per key, a failure included (raised again, not re-run)."""
+    with lock:
+        if key not in memo:
+            try:
+                memo[key] = compute()
+            except CredentialsError as e:
+                memo[key] = e
+        found = memo[key]
+    if isinstance(found, CredentialsError):
+        raise CredentialsError(str(found))
+    return found
+
+
 class Lookup:
     """``Options.credentials``: registry host -> :class:`Auth` or ``None``.
 
@@ -238,16 +259,7 @@ class Lookup:
     def __call__(self, host: str) -> Auth | None:
         with self._lock:
             host_lock = self._host_locks.setdefault(host, threading.Lock())
-        with host_lock:
-            if host not in self._answers:
-                try:
-                    self._answers[host] = self._find(host)
-                except CredentialsError as e:
-                    self._answers[host] = e
-            answer = self._answers[host]
-        if isinstance(answer, CredentialsError):
-            raise CredentialsError(str(answer))
-        return answer
+        return _once(host_lock, self._answers, host, lambda: self._find(host))
 
     def paths(self) -> list[tuple[str, str]]:
         """The files consulted, in order, with the key each uses for Docker Hub."""
@@ -256,16 +268,7 @@ class Lookup:
 
     def _source(self, path: str, hub_key: str) -> Source | None:
         """Each file is read once, when a lookup first gets to it."""
-        with self._lock:
-            if path not in self._sources:
-                try:
-                    self._sources[path] = read_source(path, hub_key)
-                except CredentialsError as e:
-                    self._sources[path] = e
-            source = self._sources[path]
-        if isinstance(source, CredentialsError):
-            raise CredentialsError(str(source))
-        return source
+        return _once(self._lock, self._sources, path, lambda: read_source(path, hub_key))
 
     def _find(self, host: str) -> Auth | None:
         name = hostname(host)
