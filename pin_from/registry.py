@@ -187,6 +187,7 @@ class Client:
         """The digest the registry serves for ``ref``'s tag (index digest for multi-arch)."""
         ep = endpoint(ref.registry, self.options)
         repo = ep.prefix + ref.repository
+        ref = ref._replace(digest=None)  # the tag is what is asked about
         resp = self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{ref.effective_tag}', ref)
         digest = resp.headers.get('Docker-Content-Digest')
         if digest is None:
@@ -203,7 +204,7 @@ class Client:
         """
         ep = endpoint(ref.registry, self.options)
         repo = ep.prefix + ref.repository
-        resp = self._get(ep, repo, 'GET', f'/v2/{repo}/{kind}/{digest}', ref)
+        resp = self._get(ep, repo, 'GET', f'/v2/{repo}/{kind}/{digest}', ref._replace(digest=digest))
         data = _body(resp, ep)
         if 'sha256:' + hashlib.sha256(data).hexdigest() != digest:
             raise RegistryError(f'{ep.name} answered content that does not match {digest}')
@@ -409,6 +410,8 @@ def _status_error(ep: Endpoint, resp: Any, ref: Reference) -> RegistryError:
     status = resp.status_code
     if status in (401, 403):
         return RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
+    if status == 404 and ref.digest:
+        return RegistryError(f'{ref.digest} not found in {ep.name}')
     if status == 404:
         return RegistryError(f'tag {ref.effective_tag!r} not found in {ep.name}')
     if status == 429:  # no answer (yet): a cached one may stand in

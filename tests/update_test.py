@@ -160,3 +160,15 @@ def test_bad_platform_is_one_line_error(hub, tmp_path, capsys):
     path.write_text(f'FROM busybox:1.36@{old}\n')
     assert hub.main('--update', '--platform', 'amd64', path) == 1
     assert "--platform 'amd64': expected OS/ARCH[/VARIANT]" in capsys.readouterr().err
+
+
+def test_old_digest_gone_from_the_registry(hub, tmp_path):
+    old = hub.push('redis', '8', seed='1', env={'REDIS_VERSION': '8.0.1'})
+    new = hub.push('redis', '8', seed='2', env={'REDIS_VERSION': '8.0.2'})
+    hub.delete('redis', old)  # the tag lives on at the new digest
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM redis:8@{old}\n')
+    report = tmp_path / 'r.md'
+    assert hub.main('--update', '--report', report, path) == 1
+    assert path.read_text() == f'FROM redis:8@{new}\n'
+    assert 'the old digest is no longer available from the registry' in report.read_text()
