@@ -77,7 +77,7 @@ class _Run:
     def moves(self, files: list[cli.Loaded], answers: dict[Reference, Outcome]) -> list[update.Move]:
         """Pinned references whose tag now names another digest (after the noise filter)."""
         rows = [
-            (_tag_only(s.ref), s.ref.digest, answers[s.ref], f'{f.path}:{s.line}')
+            (s.ref.tag_only(), s.ref.digest, answers[s.ref], f'{f.path}:{s.line}')
             for f in files for s in f.scan.sites
             if s.ref.digest and s.ref.tag is not None and isinstance(answers.get(s.ref), str)
             and answers[s.ref] != s.ref.digest
@@ -129,7 +129,7 @@ class _Run:
             outcome = answers[site.ref]
             if isinstance(outcome, PinFromError):
                 errors.append(f'{loaded.path}:{site.line}: {site.text}: {outcome}')
-            elif outcome != site.ref.digest and (_tag_only(site.ref), site.ref.digest) not in self.vetoed:
+            elif outcome != site.ref.digest and (site.ref.tag_only(), site.ref.digest) not in self.vetoed:
                 new = pinned_text(site, outcome)
                 verb = 're-pin' if site.ref.digest else 'pin'
                 edits.append((site.start, site.end, new))
@@ -140,10 +140,6 @@ class _Run:
         close = getattr(self._client, 'close', None)
         if close is not None:
             close()
-
-
-def _tag_only(ref: Reference) -> Reference:
-    return Reference(ref.registry, ref.repository, ref.effective_tag, None)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -74,6 +74,10 @@ class Reference(NamedTuple):
         """``registry/repository``: the unit of tokens and caching."""
         return f'{self.registry}/{self.repository}'
 
+    def tag_only(self) -> Reference:
+        """The same repository and tag (``latest`` if none), without a digest."""
+        return Reference(self.registry, self.repository, self.effective_tag, None)
+
     def __str__(self) -> str:
         ret = self.familiar_name
         if self.tag is not None:

@@ -31,10 +31,6 @@ def tag_key(ref: Reference) -> str:
     return f'tag:{ref.registry}/{ref.repository}:{ref.effective_tag}'
 
 
-def _tag_only(ref: Reference) -> Reference:
-    return Reference(ref.registry, ref.repository, ref.effective_tag, None)
-
-
 class Resolver:
     def __init__(
             self, cache: Cache, policy: Policy,
@@ -46,7 +42,7 @@ class Resolver:
 
     def resolve(self, refs: set[Reference]) -> dict[Reference, Outcome]:
         """Digest (or the error) for each reference's tag."""
-        wanted = {_tag_only(r) for r in refs}
+        wanted = {r.tag_only() for r in refs}
         answers: dict[Reference, Outcome] = {}
         stale: dict[Reference, str] = {}
         for ref in wanted:
@@ -69,7 +65,7 @@ class Resolver:
                 tag_key(r): outcome for r, (outcome, fresh) in fetched.items()
                 if fresh and isinstance(outcome, str)
             })
-        return {r: answers[_tag_only(r)] for r in refs}
+        return {r: answers[r.tag_only()] for r in refs}
 
     def _fetch(
             self, refs: list[Reference], stale: dict[Reference, str],
