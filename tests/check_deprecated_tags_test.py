@@ -4,20 +4,20 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
 from pin_from import library
 from pin_from.check_deprecated_tags import main
 
-SHARED = Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
-DOCS = SHARED / 'extras' / 'docs'
+from tests.shared_data import DOCS
+from tests.shared_data import OFFICIAL_IMAGES as SHARED
+from tests.shared_data import official_images
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _shared_data():
-    assert (SHARED / 'current' / 'library' / 'python').is_file(), f'missing test data in {SHARED}'
+    official_images()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

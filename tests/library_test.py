@@ -9,31 +9,20 @@ import pytest
 
 from pin_from.errors import LibraryError
 from pin_from.library import Library, parse_library, suggest
+from tests.shared_data import official_images
 
 SNAPSHOTS = ('2021-06', '2023-06', 'current')
 
 
-def shared_data() -> Path:
-    """``../shared/official-images`` beside the repository; fail if absent."""
-    path = Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
-    if not (path / 'current' / 'library').is_dir():
-        pytest.fail(
-            f'shared test data not found at {path}: the official-images '
-            'snapshots must sit in ../shared beside the repository',
-            pytrace=False,
-        )
-    return path
-
-
 def library_files(snapshot: str) -> list[Path]:
     if snapshot == 'edge-cases':
-        directory = shared_data() / 'extras' / 'library-edge-cases'
+        directory = official_images() / 'extras' / 'library-edge-cases'
         return sorted(p for p in directory.iterdir() if '@' in p.name)
-    return sorted((shared_data() / snapshot / 'library').iterdir())
+    return sorted((official_images() / snapshot / 'library').iterdir())
 
 
 def load(snapshot: str, name: str) -> Library:
-    return parse_library(name, (shared_data() / snapshot / 'library' / name).read_text())
+    return parse_library(name, (official_images() / snapshot / 'library' / name).read_text())
 
 
 def load_all(snapshot: str) -> dict[str, Library]:
@@ -536,9 +525,9 @@ def _mutations(rng: random.Random, text: str) -> str:
 
 def test_fuzz_never_crashes():
     rng = random.Random(20260821)
-    seeds = [VALID, (shared_data() / '2021-06' / 'library' / 'thrift').read_text(),
-             (shared_data() / 'current' / 'library' / 'mongo-express').read_text(),
-             (shared_data() / 'current' / 'library' / 'busybox').read_text()]
+    seeds = [VALID, (official_images() / '2021-06' / 'library' / 'thrift').read_text(),
+             (official_images() / 'current' / 'library' / 'mongo-express').read_text(),
+             (official_images() / 'current' / 'library' / 'busybox').read_text()]
     outcomes = {'ok': 0, 'error': 0}
     for i in range(1500):
         if i % 10 == 0:

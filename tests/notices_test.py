@@ -7,21 +7,11 @@ from pathlib import Path
 import pytest
 
 from pin_from.notices import Notice, parse_notice
+from tests.shared_data import official_images
 
 
 def shared_docs() -> Path:
-    """``../shared/official-images/extras/docs`` beside the repo; fail if absent."""
-    path = (
-        Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
-        / 'extras' / 'docs'
-    )
-    if not (path / 'openjdk' / 'deprecated.md').is_file():
-        pytest.fail(
-            f'shared test data not found at {path}: the official-images '
-            'extras must sit in ../shared beside the repository',
-            pytrace=False,
-        )
-    return path
+    return official_images() / 'extras' / 'docs'
 
 
 def notice(name: str) -> Notice:

@@ -1,16 +1,14 @@
 """pin-from --update: re-pin moved tags and report what changed (real registry)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pin_from.pin import main
 from tests.registry import delete_tag
 from tests.registry import push_image
 from tests.registry import skopeo_digest
+from tests.shared_data import OFFICIAL_IMAGES as SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / 'shared' / 'official-images'
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')
 
