@@ -56,6 +56,7 @@ class _Run:
         self.cache = Cache(cli.cache_dir(args))
         self._client: object | None = None
         self.vetoed: set[tuple[Reference, str]] = set()
+        self._libraries: dict[str, object | None] = {}
 
     def client(self) -> object:
         if self._client is None:
@@ -105,16 +106,22 @@ class _Run:
     def _source(self, ref: Reference) -> str | None:
         if not ref.is_official:
             return None
-        from pin_from import library
-        from pin_from import sources
         from pin_from import update
-        fetcher = sources.Fetcher(self.cache, sources.Policy(sources.DEFAULT_TTL, self.args.offline, self.args.timeout))
-        try:
-            text = fetcher.get(self.args.library_url, ref.official_name)
-            lib = None if text is None else library.parse_library(ref.official_name, text)
-        except PinFromError:
-            return None
+        lib = self._library(ref.official_name)
         return None if lib is None else update.library_source(lib, ref.effective_tag)
+
+    def _library(self, name: str) -> object | None:
+        """library/<name>, fetched and parsed once per run (None if unavailable)."""
+        if name not in self._libraries:
+            from pin_from import library
+            from pin_from import sources
+            policy = sources.Policy(sources.DEFAULT_TTL, self.args.offline, self.args.timeout)
+            try:
+                text = sources.Fetcher(self.cache, policy).get(self.args.library_url, name)
+                self._libraries[name] = None if text is None else library.parse_library(name, text)
+            except PinFromError:
+                self._libraries[name] = None
+        return self._libraries[name]
 
     def edits(
             self, loaded: cli.Loaded, answers: dict[Reference, Outcome],

@@ -69,11 +69,6 @@ class Reference(NamedTuple):
             return self.repository
         return f'{self.registry}/{self.repository}'
 
-    @property
-    def repo_key(self) -> str:
-        """``registry/repository``: the unit of tokens and caching."""
-        return f'{self.registry}/{self.repository}'
-
     def tag_only(self) -> Reference:
         """The same repository and tag (``latest`` if none), without a digest."""
         return Reference(self.registry, self.repository, self.effective_tag, None)
