@@ -18,7 +18,7 @@ from typing import TypeVar
 from pin_from import cli
 from pin_from import sources
 from pin_from.cache import Cache
-from pin_from.dockerfile import Site
+from pin_from.sites import Site
 from pin_from.errors import PinFromError
 
 PROG = 'check-deprecated-tags'

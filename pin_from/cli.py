@@ -13,6 +13,7 @@ from pin_from import dockerfile
 from pin_from import rewrite
 from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
+from pin_from.sites import Scan
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_JOBS = 32
@@ -91,7 +92,7 @@ class Loaded(NamedTuple):
     path: str
     data: bytes
     text: str
-    scan: dockerfile.Scan
+    scan: Scan
 
 
 def load(path: str, data: bytes | None = None) -> Loaded:

@@ -14,7 +14,10 @@ from typing import NamedTuple
 from pin_from import reference
 from pin_from.errors import DockerfileError
 from pin_from.errors import InvalidReference
-from pin_from.reference import Reference
+from pin_from.sites import Problem
+from pin_from.sites import Scan
+from pin_from.sites import Site
+from pin_from.sites import Skip
 
 _DIRECTIVE_RE = re.compile(r'[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$')
 _DIRECTIVE_NAMES = frozenset(('syntax', 'escape', 'check'))  # any other ends them
@@ -30,44 +33,6 @@ _ARG_USE_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)[^}]*\}|([a-zA-Z_][a-z
 _WHOLE_ARG_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)\}|([a-zA-Z_][a-zA-Z0-9_]*))')
 _ARG_DEF_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(?:=("[^"]*"|\'[^\']*\'|\S*))?')
 _HEREDOC_KEYWORDS = frozenset(('run', 'copy', 'add'))
-
-
-class Site(NamedTuple):
-    """A literal image reference written in the file, with its offsets.
-
-    ``kind`` is ``from``, ``copy`` (``COPY --from``), ``mount``
-    (``RUN --mount=...,from=``), ``syntax`` (the parser directive) or ``arg``
-    (the default of a global ``ARG`` used as a whole ``FROM`` image).
-    """
-
-    line: int
-    start: int
-    end: int
-    text: str
-    kind: str
-    ref: Reference
-
-
-class Skip(NamedTuple):
-    """A reference left alone on purpose, and why (shown under -v)."""
-
-    line: int
-    text: str
-    reason: str
-
-
-class Problem(NamedTuple):
-    """A reference that cannot be handled: an error for the whole file."""
-
-    line: int
-    text: str
-    reason: str
-
-
-class Scan(NamedTuple):
-    sites: tuple[Site, ...]
-    skips: tuple[Skip, ...]
-    problems: tuple[Problem, ...]
 
 
 class _Token(NamedTuple):

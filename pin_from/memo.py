@@ -18,6 +18,8 @@ from pin_from import reference
 from pin_from.cache import Cache
 from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
+from pin_from.sites import Scan
+from pin_from.sites import Site
 
 _FORMAT = 1
 
@@ -39,14 +41,14 @@ def _from_memo(path: str, data: bytes, rows: list[Any]) -> cli.Loaded | None:
     text = dockerfile.decode(data)
     try:
         sites = tuple(
-            dockerfile.Site(line, start, end, tok, kind, reference.parse(tok))
+            Site(line, start, end, tok, kind, reference.parse(tok))
             for line, start, end, tok, kind in rows
         )
     except (ValueError, TypeError, PinFromError):
         return None
     if not all(isinstance(s.start, int) and text[s.start:s.end] == s.text for s in sites):
         return None  # never splice at offsets that do not hold the token
-    return cli.Loaded(path, data, text, dockerfile.Scan(sites, (), ()))
+    return cli.Loaded(path, data, text, Scan(sites, (), ()))
 
 
 class Memo:
@@ -83,7 +85,7 @@ class Memo:
         return pending, retv
 
     @staticmethod
-    def rows(scan: dockerfile.Scan) -> list[Any]:
+    def rows(scan: Scan) -> list[Any]:
         return [
             [s.line, s.start, s.end, s.text, s.kind] for s in scan.sites if s.ref.digest is None
         ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pin_from import cli
 from pin_from.cache import Cache
 from pin_from.cache import DEFAULT_TTL
-from pin_from.dockerfile import Site
+from pin_from.sites import Site
 from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 from pin_from.reference import Reference
