@@ -24,16 +24,22 @@ and bypassed: the run goes on as if the cache were empty.
 """
 from __future__ import annotations
 
+import math
 import os
-import sys
 import time
 from typing import Any
+from typing import Callable
+
+from pin_from.policy import Cached
+from pin_from.reference import DIGEST_RE
 
 DEFAULT_TTL = 6 * 60 * 60
 KEEP_TAGS = 30 * 24 * 60 * 60
 TAGS_FILE = 'tags.json'
 SCANS_FILE = 'scans.json'
 KEEP_SCANS = 30 * 24 * 60 * 60
+MAX_MAP = 64 * 1024 * 1024  # a larger tags.json or scans.json is not believed
+CLOCK_SKEW = 5 * 60  # an entry stored later than now + this is not believed
 _VERSION = 1
 
 
@@ -46,16 +52,43 @@ def default_dir() -> str:
     return os.path.join(xdg, 'pin-from')
 
 
-class Cache:
-    """A small facade over :mod:`diskcache`, opened lazily."""
+def _believable(stored_at: object, now: float) -> bool:
+    return (
+        isinstance(stored_at, (int, float)) and not isinstance(stored_at, bool)
+        and math.isfinite(stored_at) and 0 <= stored_at <= now + CLOCK_SKEW
+    )
 
-    def __init__(self, directory: str | None) -> None:
+
+def _why(e: BaseException, directory: str | None) -> str:
+    """An OS or database failure in words."""
+    if isinstance(e, PermissionError):
+        return f'cache directory {directory} is not writable or readable'
+    if isinstance(e, OSError) and e.strerror:
+        return f'cache directory {directory} cannot be used: {e.strerror.lower()}'
+    return f'cache directory {directory} is corrupt or unreadable'
+
+
+def _no_note(text: str) -> None:
+    """The default: a cache made without a note sink stays silent."""
+
+
+class Cache:
+    """A small facade over :mod:`diskcache`, opened lazily.
+
+    Every value read back is checked (``valid``) and every time must be a
+    believable one: a cache is restored across CI branches and is input like
+    any other. A bad entry is a miss, with one note per run.
+    """
+
+    def __init__(self, directory: str | None, note: Callable[[str], None] = _no_note) -> None:
         self.directory = directory
+        self._note = note
         self._store: Any = None
         self._broken = directory is None
         self._tags: dict[str, tuple[Any, float]] | None = None
         self._scans: dict[str, tuple[Any, float]] | None = None
         self._maps_broken = False
+        self._said_bad = False
 
     def _open(self) -> Any:
         if self._store is None and not self._broken:
@@ -68,19 +101,20 @@ class Cache:
 
     def _report(self, e: BaseException) -> None:
         if not (self._broken or self._maps_broken):  # once per run
-            print(
-                f'pin-from: cache at {self.directory} is unusable '
-                f'({type(e).__name__}); continuing without it',
-                file=sys.stderr,
-            )
+            self._note(f'{_why(e, self.directory)}; continuing without it')
+
+    def _bad_entry(self, key: str) -> None:
+        if not self._said_bad:
+            self._said_bad = True
+            self._note(f'cache entry {key[:80]!r} in {self.directory} is invalid; ignored (asked again)')
 
     def _disable(self, e: BaseException) -> None:
         self._report(e)
         self._broken = True
         self._store = None
 
-    def get(self, key: str) -> tuple[Any, float] | None:
-        """(value, age in seconds) or None."""
+    def get(self, key: str, valid: Callable[[Any], bool]) -> Cached[Any] | None:
+        """The stored value and its age, if it passes ``valid``."""
         store = self._open()
         if store is None:
             return None
@@ -89,10 +123,13 @@ class Cache:
         except Exception as e:  # noqa: BLE001
             self._disable(e)
             return None
-        if not isinstance(found, tuple) or len(found) != 2:
+        if found is None:
             return None
-        value, stored_at = found
-        return value, max(0.0, time.time() - stored_at)
+        now = time.time()
+        if not (isinstance(found, tuple) and len(found) == 2 and _believable(found[1], now) and valid(found[0])):
+            self._bad_entry(key)
+            return None
+        return Cached(found[0], max(0.0, now - found[1]))
 
     def set(self, key: str, value: Any) -> None:
         store = self._open()
@@ -106,26 +143,36 @@ class Cache:
     # small JSON maps, read whole with one open: the hot path
 
     def _read_map(self, name: str) -> dict[str, tuple[Any, float]]:
-        """``name``'s entries: key -> (value, stored_at); {} if absent or broken."""
+        """``name``'s entries: key -> (value, stored_at); {} if absent or broken.
+
+        Entries with an unbelievable time are dropped here; values are checked
+        by the accessor that knows their kind.
+        """
         if self.directory is None:
             return {}
         import json
         try:
             with open(os.path.join(self.directory, name), 'rb') as f:
-                raw = json.loads(f.read())
+                data = f.read(MAX_MAP + 1)
+            if len(data) > MAX_MAP:
+                raise ValueError('too large')
+            raw = json.loads(data)
             if not isinstance(raw, dict) or raw.get('version') != _VERSION:
                 return {}
-            return {
-                str(k): (v[0], float(v[1])) for k, v in raw['entries'].items()
-                if isinstance(v, list) and len(v) == 2
-            }
+            now = time.time()
+            entries = {}
+            for k, v in raw['entries'].items():
+                if isinstance(v, list) and len(v) == 2 and _believable(v[1], now):
+                    entries[str(k)] = (v[0], float(v[1]))
+                else:
+                    self._bad_entry(str(k))
+            return entries
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
             self._report(e)
             self._maps_broken = True
             return {}
-
     def _merge_map(self, name: str, new: dict[str, Any], keep: float) -> dict[str, tuple[Any, float]]:
         """Merge ``new`` into ``name`` (dropping entries older than ``keep`` s)."""
         now = time.time()
@@ -148,14 +195,17 @@ class Cache:
             self._maps_broken = True
         return merged
 
-    def tag(self, key: str) -> tuple[str, float] | None:
-        """(digest, age in seconds) or None."""
+    def tag(self, key: str) -> Cached[str] | None:
+        """The digest a tag named, and its age; only a well-formed digest."""
         if self._tags is None:
             self._tags = self._read_map(TAGS_FILE)
         found = self._tags.get(key)
-        if found is None or not isinstance(found[0], str):
+        if found is None:
             return None
-        return found[0], max(0.0, time.time() - found[1])
+        if not isinstance(found[0], str) or not DIGEST_RE.fullmatch(found[0]):
+            self._bad_entry(key)
+            return None
+        return Cached(found[0], max(0.0, time.time() - found[1]))
 
     def store_tags(self, answers: dict[str, str]) -> None:
         """Merge fresh answers into tags.json (atomically replaced)."""

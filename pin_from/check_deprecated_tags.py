@@ -9,35 +9,59 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+import threading
 from typing import Callable
 from typing import NamedTuple
 from typing import Sequence
 from typing import TypeVar
+from typing import TYPE_CHECKING
 
 from pin_from import cli
+from pin_from import files
 from pin_from import sources
 from pin_from.cache import Cache
-from pin_from.sites import Site
 from pin_from.errors import PinFromError
+from pin_from.errors import Unavailable
+from pin_from.output import Output
+from pin_from.policy import Policy
+from pin_from.sites import Site
 
-PROG = 'check-deprecated-tags'
+if TYPE_CHECKING:
+    from pin_from.http import Http
+    from pin_from.library import Library
+    from pin_from.notices import Notice
+
 T = TypeVar('T')
 
 
 class Verdict(NamedTuple):
     """What the data says about one image (fetched once per run)."""
 
-    library: object | None  # pin_from.library.Library, or None: not official
+    library: Library | None  # None: not official (no library file)
     error: PinFromError | None = None
 
 
 class _Data:
-    def __init__(self, args: argparse.Namespace) -> None:
-        policy = sources.Policy(args.library_ttl, args.offline, args.timeout)
-        self.fetcher = sources.Fetcher(Cache(cli.cache_dir(args)), policy)
-        self.library_url = args.library_url
-        self.docs_url = args.docs_url
+    def __init__(self, args: argparse.Namespace, out: Output) -> None:
+        self.out = out
+        self.timeout = args.timeout
+        rules = Policy(args.library_ttl, offline=args.offline)
+        self.fetcher = sources.Fetcher(Cache(cli.cache_dir(args), out.note), rules, self.http, out.note)
+        self.library_url = cli.library_url(args)
+        self.docs_url = args.docs_url or os.environ.get('PIN_FROM_DOCS_URL') or sources.DEFAULT_DOCS_URL
+        self._lock = threading.Lock()
+        self._http: Http | None = None
+
+    def http(self) -> Http:
+        with self._lock:
+            if self._http is None:
+                from pin_from.http import Http
+                self._http = Http(self.timeout)
+            return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
 
     def verdict(self, name: str) -> Verdict:
         from pin_from import library
@@ -47,13 +71,13 @@ class _Data:
         except PinFromError as e:
             return Verdict(None, e)
 
-    def notice(self, name: str) -> object | None:
+    def notice(self, name: str) -> Notice | None:
         """The docs' deprecation notice, fetched only for images with findings."""
         from pin_from import notices
         try:
             text = self.fetcher.get(self.docs_url, f'{name}/deprecated.md')
         except PinFromError as e:
-            print(f'{PROG}: no deprecation notice for {name}: {e}', file=sys.stderr)
+            self.out.note(f'no deprecation notice for {name}: {e}')
             return None
         return None if text is None else notices.parse_notice(name, text)
 
@@ -68,35 +92,34 @@ def _skip_reason(site: Site) -> str:
     return 'digest-only reference; no tag to judge'
 
 
+def _shown(site: Site) -> str:
+    """``image:tag`` as the user wrote it, without a digest."""
+    return f'{site.ref.official_name}:{site.ref.effective_tag}'
+
+
 def _supported(site: Site, verdict: Verdict) -> bool:
-    from pin_from import library
-    lib = verdict.library
-    return isinstance(lib, library.Library) and site.ref.effective_tag in lib.tags
+    return verdict.library is not None and site.ref.effective_tag in verdict.library.tags
 
 
 def _finding(site: Site, verdict: Verdict) -> list[str]:
     """Lines for one unsupported reference (notice lines added by the caller)."""
     from pin_from import library
-    ref = site.ref
-    shown = f'{ref.official_name}:{ref.effective_tag}'
+    name = site.ref.official_name
+    shown = _shown(site)
     lib = verdict.library
-    lines = []
     if lib is None:
-        lines.append(f"{shown}: '{ref.official_name}' is no longer an official image (library/{ref.official_name} is gone)")
-    elif isinstance(lib, library.Library) and lib.is_deprecated:
-        lines.append(f"{shown}: the official image '{ref.official_name}' is deprecated; no tag is supported")
-    else:
-        assert isinstance(lib, library.Library)
-        lines.append(f"{shown} is no longer supported by the official image '{ref.official_name}'")
-        suggestions = library.suggest(lib, ref.effective_tag)
-        if suggestions:
-            lines.append(f'    supported tags of the same variant: {", ".join(suggestions)}')
+        return [f"{shown}: '{name}' is no longer an official image (library/{name} is gone)"]
+    if lib.is_deprecated:
+        return [f"{shown}: the official image '{name}' is deprecated; no tag is supported"]
+    lines = [f"{shown} is no longer supported by the official image '{name}'"]
+    suggestions = library.suggest(lib, site.ref.effective_tag)
+    if suggestions:
+        lines.append(f'    supported tags of the same variant: {", ".join(suggestions)}')
     return lines
 
 
-def _notice_lines(notice: object | None) -> list[str]:
-    from pin_from import notices
-    if not isinstance(notice, notices.Notice):
+def _notice_lines(notice: Notice | None) -> list[str]:
+    if notice is None:
         return []
     lines = []
     if notice.first_sentence:
@@ -115,65 +138,99 @@ def _map(fn: Callable[[str], T], names: list[str]) -> dict[str, T]:
         return dict(zip(names, pool.map(fn, names)))
 
 
-def run(args: argparse.Namespace) -> int:
-    loaded, retv = cli.load_all(args.filenames, args.verbose)
-    names = sorted({
-        s.ref.official_name for f in loaded for s in f.scan.sites if _judged(s)
-    })
-    data = _Data(args)
-    verdicts = _map(data.verdict, names)
+def _unreachable(url: str, error: PinFromError) -> str:
+    """One line per run when the library cannot be read: the cause and the ways out."""
+    return (
+        f'cannot read the official-images library at {url}: {error}. Ways out: '
+        '--library-url DIR or PIN_FROM_LIBRARY_URL=DIR (the library/ folder of a git clone of '
+        'docker-library/official-images), a warmed cache with --offline, or skip the hook '
+        '(SKIP=check-deprecated-tags git commit ...)'
+    )
 
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    data = _check_sources(args, out)
+    try:
+        return _run(args, out, data)
+    finally:
+        data.close()
+
+
+def _check_sources(args: argparse.Namespace, out: Output) -> _Data:
+    data = _Data(args, out)
+    if not sources.is_url(data.library_url):
+        sources.check_library_dir(data.library_url, '--library-url')
+    if not sources.is_url(data.docs_url):
+        sources.check_docs_dir(data.docs_url, '--docs-url')
+    return data
+
+
+def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
+    batch = files.load_all(args.filenames, args.verbose)
+    for finding in batch.findings:
+        out.at(finding.path, finding.line, finding.text)
+    status = cli.FAILED if batch.failed else cli.OK
+    sites = [(f.path, s) for f in batch.files for s in f.scan.sites]
+    verdicts = _map(data.verdict, sorted({s.ref.official_name for _, s in sites if _judged(s)}))
+    unavailable = [v.error for v in verdicts.values() if isinstance(v.error, Unavailable)]
+    if unavailable:
+        out.note(_unreachable(data.library_url, unavailable[0]))
+        status |= cli.FAILED
     flagged = sorted({
-        s.ref.official_name for f in loaded for s in f.scan.sites
+        s.ref.official_name for _, s in sites
         if _judged(s) and verdicts[s.ref.official_name].error is None
         and not _supported(s, verdicts[s.ref.official_name])
     })
     notices = _map(data.notice, flagged)
+    for path, site in sites:
+        status |= _judge(out, path, site, verdicts, notices, args.verbose)
+    return status
 
-    for f in loaded:
-        for site in f.scan.sites:
-            if not _judged(site):
-                if args.verbose:
-                    print(f'{f.path}:{site.line}: skipped {site.text}: {_skip_reason(site)}')
-                continue
-            verdict = verdicts[site.ref.official_name]
-            if verdict.error is not None:
-                print(f'{f.path}:{site.line}: {site.text}: {verdict.error}')
-                retv = 1
-                continue
-            if _supported(site, verdict):
-                continue
-            lines = _finding(site, verdict) + _notice_lines(notices[site.ref.official_name])
-            print(f'{f.path}:{site.line}: {lines[0]}')
-            for line in lines[1:]:
-                print(line)
-            retv = 1
-    return retv
+
+def _judge(
+        out: Output, path: str, site: Site, verdicts: dict[str, Verdict],
+        notices: dict[str, Notice | None], verbose: bool,
+) -> int:
+    if not _judged(site):
+        if verbose:
+            out.at(path, site.line, f'skipped {site.text}: {_skip_reason(site)}')
+        return cli.OK
+    verdict = verdicts[site.ref.official_name]
+    if verdict.error is not None:
+        if not isinstance(verdict.error, Unavailable):  # those were said once for the run
+            out.at(path, site.line, f'{_shown(site)}: {verdict.error}')
+        return cli.FAILED
+    if _supported(site, verdict):
+        return cli.OK
+    lines = _finding(site, verdict) + _notice_lines(notices[site.ref.official_name])
+    out.at(path, site.line, lines[0])
+    for line in lines[1:]:
+        out.line(line)
+    return cli.CHANGED
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
+    parser = cli.Parser(
+        prog='check-deprecated-tags',
         description='Fail when a Dockerfile uses an official-image tag that '
                     'docker-library/official-images no longer lists.',
     )
     cli.add_common_options(parser)
     cli.add_library_url_option(parser, 'where library/<name> files come from')
     parser.add_argument(
-        '--docs-url', metavar='URL_OR_DIR',
-        default=os.environ.get('PIN_FROM_DOCS_URL') or sources.DEFAULT_DOCS_URL,
+        '--docs-url', metavar='URL_OR_DIR', default=None,
         help='where <name>/deprecated.md notices come from (env '
              'PIN_FROM_DOCS_URL; default: docker-library/docs on GitHub)',
     )
     parser.add_argument(
-        '--library-ttl', type=float, default=sources.DEFAULT_TTL, metavar='SECONDS',
+        '--library-ttl', type=cli.ttl, default=sources.DEFAULT_TTL, metavar='SECONDS',
         help=f'how long fetched files stay fresh (default {sources.DEFAULT_TTL})',
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run_main(PROG, build_parser(), run, argv)
+    return cli.run_main(build_parser(), run, argv)
 
 
 if __name__ == '__main__':

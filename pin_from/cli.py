@@ -1,30 +1,82 @@
-"""Options and output shared by the hooks."""
+"""Options shared by the hooks, checked when they are parsed, and the one error boundary.
+
+Exit codes (both hooks):
+
+- 0: nothing to change, nothing found;
+- 1: files changed or would change (``pin-from``), unsupported tags found
+  (``check-deprecated-tags``);
+- 2: usage error (bad option value, options that need ``--update``);
+- 3: an error kept the run from a complete answer (a lookup failed, a file
+  could not be read or written); 3 wins over 1.
+"""
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import sys
 from typing import Callable
-from typing import NamedTuple
+from typing import NoReturn
 from typing import Sequence
 
 from pin_from import cache
-from pin_from import dockerfile
-from pin_from import rewrite
-from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
-from pin_from.sites import Scan
+from pin_from.errors import UsageError
+from pin_from.http import DEFAULT_TIMEOUT
+from pin_from.output import Output
 
-DEFAULT_TIMEOUT = 10.0
+OK = 0
+CHANGED = 1  # also: findings
+USAGE = 2
+FAILED = 3  # OK | CHANGED | FAILED == FAILED: ``status |= ...`` keeps the worst
 DEFAULT_JOBS = 32
+VERSION = '0.2.0'
 
 
-def _env_list(name: str) -> list[str]:
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (``prog: error: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f'{self.prog}: error: {message}\n')
+
+
+def _number(text: str, minimum: float, strict: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+    if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        bound = f'greater than {minimum:g}' if strict else f'at least {minimum:g}'
+        raise argparse.ArgumentTypeError(f'{text!r}: expected a finite number {bound}')
+    return value
+
+
+def seconds(text: str) -> float:
+    """A positive, finite duration (``--timeout``)."""
+    return _number(text, 0, strict=True)
+
+
+def ttl(text: str) -> float:
+    """A non-negative, finite duration (``--cache-ttl``, ``--library-ttl``)."""
+    return _number(text, 0, strict=False)
+
+
+def jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f'{text!r}: expected 1 to 256')
+    return value
+
+
+def env_list(name: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, '').split(',') if v.strip()]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('filenames', nargs='*', metavar='FILE')
+    parser.add_argument('--version', action='version', version=f'%(prog)s {VERSION}')
     parser.add_argument(
         '--cache-dir', default=None,
         help='cache directory (env PIN_FROM_CACHE_DIR; default '
@@ -35,8 +87,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help='make no network request; fail on a cache miss',
     )
     parser.add_argument(
-        '--timeout', type=float, default=DEFAULT_TIMEOUT, metavar='SECONDS',
-        help=f'per request (default {DEFAULT_TIMEOUT:g})',
+        '--timeout', type=seconds, default=DEFAULT_TIMEOUT, metavar='SECONDS',
+        help=f'deadline of each request, headers and body (default {DEFAULT_TIMEOUT:g})',
     )
     parser.add_argument(
         '-v', '--verbose', action='store_true',
@@ -59,95 +111,54 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
              'PIN_FROM_INSECURE_REGISTRIES); loopback may always use HTTP',
     )
     parser.add_argument(
-        '--jobs', type=int, default=DEFAULT_JOBS, metavar='N',
+        '--jobs', type=jobs, default=DEFAULT_JOBS, metavar='N',
         help=f'concurrent lookups (default {DEFAULT_JOBS})',
     )
 
 
 def add_library_url_option(parser: argparse.ArgumentParser, purpose: str) -> None:
-    from pin_from.sources import DEFAULT_LIBRARY_URL
     parser.add_argument(
-        '--library-url', metavar='URL_OR_DIR',
-        default=os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL,
+        '--library-url', metavar='URL_OR_DIR', default=None,
         help=f'{purpose} (env PIN_FROM_LIBRARY_URL; default: '
              f'docker-library/official-images on GitHub)',
     )
 
 
+def library_url(args: argparse.Namespace) -> str:
+    from pin_from.sources import DEFAULT_LIBRARY_URL
+    return str(args.library_url or os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL)
+
+
 def cache_dir(args: argparse.Namespace) -> str:
-    return args.cache_dir or cache.default_dir()
-
-
-def mirrors(args: argparse.Namespace) -> list[str]:
-    return _env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
+    return str(args.cache_dir or cache.default_dir())
 
 
 def insecure(args: argparse.Namespace) -> frozenset[str]:
-    return frozenset(
-        _env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry,
-    )
+    from pin_from.registry import check_host
+    hosts = env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry
+    return frozenset(check_host(h, '--insecure-registry') for h in hosts)
 
 
-class Loaded(NamedTuple):
-    path: str
-    data: bytes
-    text: str
-    scan: Scan
-
-
-def load(path: str, data: bytes | None = None) -> Loaded:
-    """Read (unless ``data`` is given), decode and scan one Dockerfile.
-
-    Raises DockerfileError.
-    """
-    if data is None:
-        data = rewrite.read(path)
-    text = dockerfile.decode(data)
-    return Loaded(path, data, text, dockerfile.scan(text))
-
-
-def where(path: str, line: int | None) -> str:
-    return f'{path}:{line}' if line else path
-
-
-def file_error(path: str, e: DockerfileError) -> str:
-    return f'{where(path, e.line)}: {e}'
-
-
-def load_all(paths: Sequence[str], verbose: bool) -> tuple[list[Loaded], int]:
-    """Load every file, printing read errors, problems and (with -v) skips."""
-    retv = 0
-    ret = []
-    for path in paths:
-        try:
-            loaded = load(path)
-        except DockerfileError as e:
-            print(file_error(path, e))
-            retv = 1
-            continue
-        retv |= print_scan(loaded, verbose)
-        ret.append(loaded)
-    return ret, retv
-
-
-def print_scan(loaded: Loaded, verbose: bool) -> int:
-    """Print a file's problems (and with -v its skips); 1 if it has problems."""
-    for problem in loaded.scan.problems:
-        print(f'{loaded.path}:{problem.line}: {problem.text}: {problem.reason}')
-    if verbose:
-        for skip in loaded.scan.skips:
-            print(f'{loaded.path}:{skip.line}: skipped {skip.text}: {skip.reason}')
-    return 1 if loaded.scan.problems else 0
+def mirrors(args: argparse.Namespace) -> dict[str, str]:
+    """SOURCE -> TARGET, each checked once (a bad one is a usage error)."""
+    from pin_from.registry import parse_mirror
+    specs = env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
+    allowed = insecure(args)
+    return dict(parse_mirror(spec, allowed) for spec in specs)
 
 
 def run_main(
-        prog: str, parser: argparse.ArgumentParser,
-        run: Callable[[argparse.Namespace], int], argv: Sequence[str] | None,
+        parser: argparse.ArgumentParser,
+        run: Callable[[argparse.Namespace, Output], int], argv: Sequence[str] | None,
 ) -> int:
-    """The one place expected errors are caught: one line, exit 1."""
+    """The one place expected errors are caught: one line, exit 2 or 3."""
     args = parser.parse_args(argv)
+    out = Output(parser.prog)
     try:
-        return run(args)
+        return run(args, out)
+    except UsageError as e:
+        out.note(f'error: {e}')
+        return USAGE
     except PinFromError as e:
-        print(f'{prog}: {e}', file=sys.stderr)
-        return 1
+        out.note(str(e))
+        return FAILED

@@ -12,7 +12,7 @@ import re
 from typing import NamedTuple
 
 from pin_from import reference
-from pin_from.errors import DockerfileError
+from pin_from.errors import FileError
 from pin_from.errors import InvalidReference
 from pin_from.sites import Problem
 from pin_from.sites import Scan
@@ -47,15 +47,6 @@ class _Instruction(NamedTuple):
     line: int
     text: str  # the joined logical line, continuations removed
     ignored: bool
-
-
-def decode(data: bytes) -> str:
-    """Strict UTF-8 (a BOM stays as U+FEFF so it round-trips)."""
-    try:
-        return data.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = data.count(b'\n', 0, e.start) + 1
-        raise DockerfileError('not valid UTF-8', line) from None
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -193,7 +184,7 @@ class _Scanner:
         directives, first = _directives(lines)
         escape = directives.get('escape', ('\\', 0, 0))[0]
         if escape not in ('\\', '`'):
-            raise DockerfileError(f'invalid escape directive {escape!r}', 1)
+            raise FileError(f'invalid escape directive {escape!r}', 1)
         if 'syntax' in directives:
             value, offset, line = directives['syntax']
             self._literal(value, offset, line, 'syntax')

@@ -10,20 +10,38 @@ class PinFromError(Exception):
     """An expected failure whose message is one line, fit for the user."""
 
 
+class UsageError(PinFromError):
+    """Options that do not make sense: exit 2, as argparse does."""
+
+
+class Unavailable(PinFromError):
+    """No definite answer: unreachable, timed out, 429 or 5xx.
+
+    Unlike a 401, 403 or 404, a stale cached answer may stand in for it
+    (stale-if-unavailable), where the caller's policy allows it.
+    """
+
+
 class InvalidReference(PinFromError):
     """An image reference that Docker's grammar rejects."""
 
 
-class DockerfileError(PinFromError):
-    """A Dockerfile that cannot be read, lexed or written safely."""
+class FileError(PinFromError):
+    """A file that cannot be read, decoded, scanned or written safely."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
 
 
+
+
 class RegistryError(PinFromError):
-    """A registry that could not answer, refused, or answered nonsense."""
+    """A registry that refused, or answered nonsense."""
+
+
+class RegistryUnavailable(RegistryError, Unavailable):
+    """A registry that could not answer (see Unavailable)."""
 
 
 class CacheMiss(PinFromError):
@@ -31,11 +49,8 @@ class CacheMiss(PinFromError):
 
 
 class LibraryError(PinFromError):
-    """An official-images library file that could not be fetched or parsed."""
+    """An official-images library file or notice that could not be read or parsed."""
 
 
-class RegistryUnavailable(RegistryError):
-    """No definite answer: unreachable, timed out, or failing with 5xx.
-
-    Unlike a 404 or 401, a cached answer may stand in for it (stale-if-error).
-    """
+class LibraryUnavailable(LibraryError, Unavailable):
+    """A library source that could not answer (see Unavailable)."""

@@ -1,98 +1,99 @@
-"""Memoised scans: a commit of unchanged, pinned Dockerfiles costs no lexing.
+"""Memoised scans: a commit of unchanged, pinned files costs no lexing.
 
-Keyed by the sha256 of a file's bytes and of the lexer's own source (so a new
-pin-from never trusts an old lexer's answers), ``scans.json`` in the cache
-holds the references of that content that still need pinning, usually none.
-Only plain ``pin-from`` runs use it: ``-v`` needs the skips and ``--update``
-the pinned references, so those scan every file.
+Keyed by the sha256 of a file's bytes, its kind, and the source of the
+scanner and the reference grammar (so a new pin-from never trusts an old
+scanner's answers), ``scans.json`` in the cache holds the references of that
+content that still need pinning, usually none. Only plain ``pin-from`` runs
+use it: ``-v`` needs the skips and ``--update`` the pinned references, so
+those scan every file. A memoised entry is input like any cached value: it is
+used only if every row parses and its offsets hold exactly its token.
 """
 from __future__ import annotations
 
 import hashlib
-from typing import Any
-from typing import Sequence
+import importlib
+from typing import Union
 
-from pin_from import cli
-from pin_from import dockerfile
+from pin_from import files
+from pin_from import kinds
 from pin_from import reference
 from pin_from.cache import Cache
-from pin_from.errors import DockerfileError
 from pin_from.errors import PinFromError
 from pin_from.sites import Scan
 from pin_from.sites import Site
 
-_FORMAT = 1
+_FORMAT = 2
+Row = list[Union[int, str]]  # [line, start, end, text, kind]
 
 
-def _scanner_id() -> str:
-    h = hashlib.sha256(str(_FORMAT).encode())
-    for module in (dockerfile, reference):
-        with open(module.__file__ or '', 'rb') as f:
+def _scanner_id(kind: str) -> str:
+    h = hashlib.sha256(f'{_FORMAT}:{kind}'.encode())
+    for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.sites'):
+        with open(importlib.import_module(name).__file__ or '', 'rb') as f:
             h.update(f.read())
     return h.hexdigest()[:16]
 
 
-def key(scanner: str, data: bytes) -> str:
-    return f'{scanner}:{hashlib.sha256(data).hexdigest()}'
-
-
-def _from_memo(path: str, data: bytes, rows: list[Any]) -> cli.Loaded | None:
-    """The memoised scan, or None when the entry does not fit the text exactly."""
-    text = dockerfile.decode(data)
-    try:
-        sites = tuple(
-            Site(line, start, end, tok, kind, reference.parse(tok))
-            for line, start, end, tok, kind in rows
-        )
-    except (ValueError, TypeError, PinFromError):
+def _site(row: object, text: str) -> Site | None:
+    if not (isinstance(row, list) and len(row) == 5):
         return None
-    if not all(isinstance(s.start, int) and text[s.start:s.end] == s.text for s in sites):
+    line, start, end, token, kind = row
+    if not (isinstance(line, int) and isinstance(start, int) and isinstance(end, int)
+            and isinstance(token, str) and isinstance(kind, str)):
+        return None
+    if start < 0 or text[start:end] != token:
         return None  # never splice at offsets that do not hold the token
-    return cli.Loaded(path, data, text, Scan(sites, (), ()))
+    try:
+        ref = reference.parse(token)
+    except PinFromError:
+        return None
+    return Site(line, start, end, token, kind, ref)
+
+
+def from_rows(rows: object, text: str) -> Scan | None:
+    """The memoised scan, or None when the entry does not fit the text exactly."""
+    if not isinstance(rows, list):
+        return None
+    sites = [_site(row, text) for row in rows]
+    if any(s is None for s in sites):
+        return None
+    return Scan(tuple(s for s in sites if s is not None), (), ())
+
+
+def rows(scan: Scan) -> list[Row]:
+    return [[s.line, s.start, s.end, s.text, s.kind] for s in scan.sites if s.ref.digest is None]
 
 
 class Memo:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
-        self.scanner = _scanner_id()
-        self.new: dict[str, list[Any]] = {}
+        self._ids: dict[str, str] = {}
+        self.new: dict[str, list[Row]] = {}
 
-    def load_pending(self, paths: Sequence[str]) -> tuple[list[cli.Loaded], int]:
-        """The files that need pinning; problems printed; clean files dropped."""
-        from pin_from import rewrite
-        retv = 0
-        pending = []
-        for path in paths:
-            try:
-                data = rewrite.read(path)
-                k = key(self.scanner, data)
-                rows = self.cache.scan(k)
-                memoised = None if rows is None else _from_memo(path, data, rows)
-                if memoised is not None:
-                    loaded = memoised
-                else:
-                    loaded = cli.load(path, data)
-                    if cli.print_scan(loaded, verbose=False):
-                        retv = 1
-                        continue
-                    self.new[k] = self.rows(loaded.scan)
-            except DockerfileError as e:
-                print(cli.file_error(path, e))
-                retv = 1
-                continue
-            if loaded.scan.sites:
-                pending.append(loaded)
-        return pending, retv
+    def key(self, kind: str, data: bytes) -> str:
+        if kind not in self._ids:
+            self._ids[kind] = _scanner_id(kind)
+        return f'{self._ids[kind]}:{hashlib.sha256(data).hexdigest()}'
 
-    @staticmethod
-    def rows(scan: Scan) -> list[Any]:
-        return [
-            [s.line, s.start, s.end, s.text, s.kind] for s in scan.sites if s.ref.digest is None
-        ]
+    def load(self, path: str) -> files.Loaded:
+        """The file, with only the sites that still need pinning when memoised."""
+        data = files.read_regular(path, files.MAX_FILE)
+        kind = kinds.kind_for(path)
+        k = self.key(kind, data)
+        found = self.cache.scan(k)
+        if found is not None:
+            text = files.decode(data)
+            scan = from_rows(found, text)
+            if scan is not None:
+                return files.Loaded(path, data, text, scan, kind)
+        loaded = files.load(path, data)
+        if not loaded.scan.problems:
+            self.new[k] = rows(loaded.scan)
+        return loaded
 
-    def written(self, data: bytes) -> None:
+    def written(self, loaded: files.Loaded, data: bytes) -> None:
         """Content pin-from just wrote with every reference pinned: clean."""
-        self.new[key(self.scanner, data)] = []
+        self.new[self.key(loaded.kind, data)] = []
 
     def save(self) -> None:
         self.cache.store_scans(self.new)

@@ -1,157 +1,117 @@
-"""The ``pin-from`` hook: every base-image tag becomes ``tag@sha256:<digest>``."""
+"""The ``pin-from`` hook: every base-image tag becomes ``tag@sha256:<digest>``.
+
+It reads as its steps: parse options, load the files, resolve the tags,
+(with ``--update``) find the moves, edit, write, report.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 from typing import Sequence
 from typing import TYPE_CHECKING
 
 from pin_from import cli
+from pin_from import edit
+from pin_from import files
 from pin_from.cache import Cache
 from pin_from.cache import DEFAULT_TTL
-from pin_from.sites import Site
-from pin_from.errors import DockerfileError
+from pin_from.errors import FileError
 from pin_from.errors import PinFromError
+from pin_from.errors import UsageError
+from pin_from.manifest import parse_platform
+from pin_from.manifest import Platform
+from pin_from.output import Output
+from pin_from.policy import Policy
 from pin_from.reference import Reference
 
-if TYPE_CHECKING:  # imported where needed: a steady-state run stays cheap
-    from pin_from import update
-    from pin_from.resolve import Outcome
-
-
-def pinned_text(site: Site, digest: str) -> str:
-    """The token as written, plus ``@digest`` (``:latest`` added if untagged)."""
-    base = site.text.rpartition('@')[0] if site.ref.digest else site.text
-    if site.ref.tag is None:
-        base += ':latest'
-    return f'{base}@{digest}'
-
-
-def _wanted(site: Site, update: bool) -> bool:
-    if site.ref.digest is None:
-        return True
-    return update and site.ref.tag is not None
-
-
-def _skip_reason(site: Site) -> str:
-    if site.ref.tag is None:
-        return 'digest-only reference; no tag to track'
-    return 'already pinned (pin-from --update re-pins moved tags)'
-
-
-def _make_client(args: argparse.Namespace) -> object:
-    from pin_from import credentials
-    from pin_from import registry
-    mirrors = dict(registry.parse_mirror(m) for m in cli.mirrors(args))
-    return registry.Client(
-        registry.Options(mirrors, cli.insecure(args), args.timeout, credentials.Lookup()),
-    )
+if TYPE_CHECKING:
+    from pin_from.http import Http
+    from pin_from.library import Library
+    from pin_from.memo import Memo
+    from pin_from.registry import Client
+    from pin_from.report import Move
+    from pin_from.report import Source
+    from pin_from.update import Result
 
 
 class _Run:
-    """One invocation: files, answers from the registry, and the moves found."""
+    """One invocation's shared parts, each made on first use: the cache, the one
+    HTTP session, the registry client, the library files."""
 
-    def __init__(self, args: argparse.Namespace, update: bool) -> None:
+    def __init__(self, args: argparse.Namespace, out: Output) -> None:
         self.args = args
-        self.update = update
-        self.cache = Cache(cli.cache_dir(args))
-        self._client: object | None = None
-        self.vetoed: set[tuple[Reference, str]] = set()
-        self._libraries: dict[str, object | None] = {}
+        self.out = out
+        self.update = bool(args.update)
+        self.mirrors = cli.mirrors(args)  # checked before any file is read
+        self.insecure = cli.insecure(args)
+        self.cache = Cache(cli.cache_dir(args), out.note)
+        self._lock = threading.Lock()
+        self._http: Http | None = None
+        self._client: Client | None = None
+        self._libraries: dict[str, Library | str | None] = {}
 
-    def client(self) -> object:
-        if self._client is None:
-            self._client = _make_client(self.args)
-        return self._client
+    def http(self) -> Http:
+        with self._lock:
+            if self._http is None:
+                from pin_from.http import Http
+                self._http = Http(self.args.timeout, self.insecure)
+            return self._http
 
-    def resolve(self, files: list[cli.Loaded]) -> dict[Reference, Outcome]:
-        refs = {s.ref for f in files for s in f.scan.sites if _wanted(s, self.update)}
+    def client(self) -> Client:
+        http = self.http()
+        with self._lock:
+            if self._client is None:
+                from pin_from import credentials
+                from pin_from import registry
+                options = registry.Options(self.mirrors, self.insecure, credentials.Lookup())
+                self._client = registry.Client(http, options)
+            return self._client
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    def resolve(self, loaded: list[files.Loaded]) -> dict[Reference, edit.Outcome]:
+        refs = {s.ref for f in loaded for s in f.scan.sites if edit.wanted(s, self.update)}
         if not refs:
             return {}
-        from pin_from.resolve import Policy
         from pin_from.resolve import Resolver
-        policy = Policy(
-            ttl=self.args.cache_ttl, refresh=self.args.refresh or self.update,
-            offline=self.args.offline, jobs=self.args.jobs,
+        rules = Policy(
+            self.args.cache_ttl, offline=self.args.offline,
+            refresh=self.args.refresh or self.update, stale_if_unavailable=not self.update,
         )
-        return Resolver(self.cache, policy, self.client).resolve(refs)
+        return Resolver(self.cache, rules, self.client, self.out.note, self.args.jobs).resolve(refs)
 
-    def moves(self, files: list[cli.Loaded], answers: dict[Reference, Outcome]) -> list[update.Move]:
-        """Pinned references whose tag now names another digest (after the noise filter)."""
-        rows = [
-            (s.ref.tag_only(), s.ref.digest, answers[s.ref], f'{f.path}:{s.line}')
-            for f in files for s in f.scan.sites
-            if s.ref.digest and s.ref.tag is not None and isinstance(answers.get(s.ref), str)
-            and answers[s.ref] != s.ref.digest
-        ]
-        if not rows:
-            return []
-        from pin_from import changes
-        from pin_from import update
-        inspector = changes.Inspector(self.client(), self.cache)
-        platforms = [changes.parse_platform(p) for p in self.args.platform]
-        shown = platforms[0] if platforms else changes.parse_platform(changes.DEFAULT_PLATFORM)
-        ret = []
-        for ref, old, new, where in update.group(rows):  # type: ignore[arg-type]
-            if platforms and not update.platform_changed(inspector, ref, old, new, platforms):
-                self.vetoed.add((ref, old))
-                if self.args.verbose:
-                    print(f'{ref}: moved to {new}, but not for {", ".join(self.args.platform)}; kept')
-                continue
-            ret.append(update.Move(
-                ref, old, new, where, update.details(inspector, ref, old, new, shown),
-                self._source(ref),
-            ))
-        return ret
-
-    def _source(self, ref: Reference) -> str | None:
+    def source(self, ref: Reference) -> Source | str | None:
+        """The official-images entry behind a moved official tag, for the report."""
         if not ref.is_official:
             return None
         from pin_from import update
         lib = self._library(ref.official_name)
-        return None if lib is None else update.library_source(lib, ref.effective_tag)
+        if isinstance(lib, str) or lib is None:
+            return lib
+        return update.library_source(lib, ref.effective_tag)
 
-    def _library(self, name: str) -> object | None:
-        """library/<name>, fetched and parsed once per run (None if unavailable)."""
+    def _library(self, name: str) -> Library | str | None:
+        """library/<name>, read once per run: the parsed file, None when there
+        is none, or why it could not be read."""
         if name not in self._libraries:
             from pin_from import library
             from pin_from import sources
-            policy = sources.Policy(sources.DEFAULT_TTL, self.args.offline, self.args.timeout)
+            url = cli.library_url(self.args)
+            rules = Policy(sources.DEFAULT_TTL, offline=self.args.offline)
             try:
-                text = sources.Fetcher(self.cache, policy).get(self.args.library_url, name)
+                text = sources.Fetcher(self.cache, rules, self.http, self.out.note).get(url, name)
                 self._libraries[name] = None if text is None else library.parse_library(name, text)
-            except PinFromError:
-                self._libraries[name] = None
+            except PinFromError as e:
+                self._libraries[name] = f'the official-images library could not be read ({e})'
         return self._libraries[name]
 
-    def edits(
-            self, loaded: cli.Loaded, answers: dict[Reference, Outcome],
-    ) -> tuple[list[tuple[int, int, str]], list[str], list[str]]:
-        """(edits, messages about changes, errors) for one file."""
-        edits, changed, errors = [], [], []
-        for site in loaded.scan.sites:
-            if not _wanted(site, self.update):
-                if self.args.verbose:
-                    print(f'{loaded.path}:{site.line}: skipped {site.text}: {_skip_reason(site)}')
-                continue
-            outcome = answers[site.ref]
-            if isinstance(outcome, PinFromError):
-                errors.append(f'{loaded.path}:{site.line}: {site.text}: {outcome}')
-            elif outcome != site.ref.digest and (site.ref.tag_only(), site.ref.digest) not in self.vetoed:
-                new = pinned_text(site, outcome)
-                verb = 're-pin' if site.ref.digest else 'pin'
-                edits.append((site.start, site.end, new))
-                changed.append(f'{loaded.path}:{site.line}: {verb} {site.text} -> {new}')
-        return edits, changed, errors
 
-    def close(self) -> None:
-        close = getattr(self._client, 'close', None)
-        if close is not None:
-            close()
-
-
-def run(args: argparse.Namespace) -> int:
-    update_mode = bool(getattr(args, 'update', False))
-    state = _Run(args, update_mode)
+def run(args: argparse.Namespace, out: Output) -> int:
+    _check_options(args)
+    state = _Run(args, out)
     try:
         return _run(state)
     finally:
@@ -159,69 +119,147 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(state: _Run) -> int:
-    args = state.args
-    memo = None
-    if args.verbose or state.update:
-        loaded_files, retv = cli.load_all(args.filenames, args.verbose)
-        files = [f for f in loaded_files if not f.scan.problems]  # a file with a problem is not written
-    else:
-        from pin_from.memo import Memo
-        memo = Memo(state.cache)
-        files, retv = memo.load_pending(args.filenames)
+    args, out = state.args, state.out
+    memo = _memo(state)
+    batch = files.load_all(args.filenames, args.verbose, memo)
+    for finding in batch.findings:
+        out.at(finding.path, finding.line, finding.text)
+    status = cli.FAILED if batch.failed else cli.OK
 
-    answers = state.resolve(files)
-    moves = state.moves(files, answers) if state.update else []
-
-    for loaded in files:
-        edits, changed, errors = state.edits(loaded, answers)
-        for error in errors:
-            print(error)
-        if errors:
-            retv = 1
-            continue  # the file stays untouched
-        if not edits:
-            continue
-        retv = 1
-        for change in changed:
-            print(change.replace(' pin ', ' would pin ' if args.check else ' pinned ', 1)
-                        .replace(' re-pin ', ' would re-pin ' if args.check else ' re-pinned ', 1))
-        if not args.check:
-            written = _write(loaded, edits)
-            if written is None:
-                retv = 1
-            elif memo is not None:  # every wanted reference was pinned
-                memo.written(written)
+    answers = state.resolve(batch.files)
+    result = _moves(state, batch.files, answers) if state.update else None
+    keep = result.keep if result is not None else frozenset()
+    for loaded in batch.files:
+        status |= _edit(state, loaded, answers, keep, memo)
     if memo is not None:
         memo.save()
-    if state.update:
-        _report(args, moves)
-    return retv
+    if result is not None:
+        for note in result.held if args.verbose else ():
+            out.line(note)
+        status |= _report(state, result.moves)
+    return status
 
 
-def _report(args: argparse.Namespace, moves: list[update.Move]) -> None:
+def _memo(state: _Run) -> Memo | None:
+    """Plain runs skip lexing unchanged, pinned files; -v and --update need every site."""
+    if state.args.verbose or state.update:
+        return None
+    from pin_from.memo import Memo
+    return Memo(state.cache)
+
+
+def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Result:
     from pin_from import update
-    platform = args.platform[0] if args.platform else 'linux/amd64'
-    if args.report:
-        with open(args.report, 'w', encoding='utf-8') as f:
-            f.write(update.markdown(moves, platform) if moves else 'No base image tag moved.\n')
-    elif moves:
-        print(update.summary(moves))
+    from pin_from.changes import Inspector
+    rows = update.moved(loaded, answers)
+    result = update.Updater(Inspector(state.client(), state.cache), state.args.platform, state.source).run(rows)
+    for ref in list(answers):  # an unreadable new image is an error: never pinned
+        error = result.errors.get((ref.tag_only(), str(answers[ref])))
+        if error is not None:
+            answers[ref] = error
+    return result
 
 
-def _write(loaded: cli.Loaded, edits: list[tuple[int, int, str]]) -> bytes | None:
-    """The bytes written, or None (and a message) if the file was left alone."""
+def _edit(
+        state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome],
+        keep: frozenset[tuple[Reference, str]], memo: Memo | None,
+) -> int:
+    args, out = state.args, state.out
+    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, keep)
+    if args.verbose:
+        for skip in plan.skipped:
+            out.at(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
+    for failure in plan.failures:
+        out.at(loaded.path, failure.line, f'{failure.text}: {failure.reason}')
+    if plan.failures:
+        return cli.FAILED  # the file stays untouched
+    if not plan.changes:
+        return cli.OK
+    for change in plan.changes:
+        verb = ('would re-pin' if args.check else 're-pinned') if change.repin else (
+            'would pin' if args.check else 'pinned')
+        out.at(loaded.path, change.line, f'{verb} {change.old} -> {change.new}')
+    if args.check:
+        return cli.CHANGED
+    data = plan.text.encode('utf-8')
     from pin_from import rewrite
-    data = rewrite.splice(loaded.text, edits).encode('utf-8')
     try:
         rewrite.write_atomic(loaded.path, data, loaded.data)
-    except DockerfileError as e:
-        print(cli.file_error(loaded.path, e))
-        return None
-    return data
+    except FileError as e:
+        out.at(loaded.path, e.line, str(e))
+        return cli.FAILED
+    if memo is not None:  # every wanted reference was pinned
+        memo.written(loaded, data)
+    return cli.CHANGED
+
+
+def _report(state: _Run, moves: list[Move]) -> int:
+    from pin_from import report
+    args, out = state.args, state.out
+    platform = str(args.platform[0]) if args.platform else 'linux/amd64'
+    if not args.report:
+        for line in report.summary(moves):
+            out.line(line)
+        return cli.OK
+    try:
+        _write_report(args.report, report.markdown(moves, platform))
+    except OSError as e:
+        out.note(f'cannot write the report {args.report}: {(e.strerror or str(e)).lower()}')
+        return cli.FAILED
+    return cli.OK
+
+
+def _write_report(path: str, text: str) -> None:
+    import tempfile
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.pin-from-report-', dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _check_report_path(path: str) -> None:
+    """Before any file is touched: the report can be written there."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f'--report {path}: is a directory')
+    if not os.path.isdir(directory):
+        raise UsageError(f'--report {path}: no such directory {directory}')
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f'--report {path}: not writable')
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if not args.update:
+        for flag, given in (('--report', args.report), ('--platform', args.platform),
+                            ('--library-url', args.library_url)):
+            if given:
+                raise UsageError(f'{flag} needs --update')
+        return
+    if args.offline:
+        raise UsageError('--update re-pins only from answers fetched in this run; it cannot be --offline')
+    if args.report:
+        _check_report_path(args.report)
+    from pin_from import sources
+    url = cli.library_url(args)
+    if not sources.is_url(url):
+        sources.check_library_dir(url, '--library-url')
+
+
+def _platform(text: str) -> Platform:
+    try:
+        return parse_platform(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.Parser(
         prog=prog,
         description='Pin every base image in Dockerfiles to tag@sha256:<digest>.',
     )
@@ -232,7 +270,7 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
         help='write nothing; exit 1 if any file would change',
     )
     parser.add_argument(
-        '--cache-ttl', type=float, default=DEFAULT_TTL, metavar='SECONDS',
+        '--cache-ttl', type=cli.ttl, default=DEFAULT_TTL, metavar='SECONDS',
         help=f'how long a tag -> digest answer stays fresh (default {DEFAULT_TTL})',
     )
     parser.add_argument(
@@ -248,7 +286,7 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
         help='with --update: write a Markdown report of what changed (a PR body)',
     )
     parser.add_argument(
-        '--platform', action='append', default=[], metavar='OS/ARCH[/VARIANT]',
+        '--platform', action='append', default=[], metavar='OS/ARCH[/VARIANT]', type=_platform,
         help='with --update: re-pin only if one of these platforms changed '
              '(repeatable; the first is compared in the report, default linux/amd64)',
     )
@@ -259,7 +297,7 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run_main('pin-from', build_parser(), run, argv)
+    return cli.run_main(build_parser(), run, argv)
 
 
 if __name__ == '__main__':

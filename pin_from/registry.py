@@ -1,18 +1,20 @@
-"""A small OCI distribution client: tag -> digest with HEAD, and auth.
+"""A small OCI distribution client: tag -> digest with HEAD, manifests and blobs by digest.
 
-One ``requests`` session per run. Per registry host, one ``/v2/`` probe finds
-the auth challenge; per repository, one token is fetched from the challenge's
-realm and kept in memory only. Tag lookups are HEAD requests (Docker Hub does
-not count HEAD against pull limits); a GET is made only when a registry omits
-``Docker-Content-Digest``.
+Per registry host, one ``/v2/`` probe finds the auth challenge; per repository,
+one token is fetched from the challenge's realm and kept in memory only. Tag
+lookups are HEAD requests (Docker Hub does not count HEAD against pull
+limits); a GET is made only when a registry omits ``Docker-Content-Digest``,
+and its answer must be a manifest. Every request goes through the run's one
+:class:`pin_from.http.Http` (deadlines, retries, capped bodies).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
+import json
 import re
 import threading
-from typing import Any
 from typing import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -20,20 +22,26 @@ from urllib.parse import urlsplit
 from pin_from.credentials import Auth
 from pin_from.errors import RegistryError
 from pin_from.errors import RegistryUnavailable
+from pin_from.errors import UsageError
+from pin_from.http import BodyError
+from pin_from.http import Http
+from pin_from.http import Response
+from pin_from.http import retry_after
+from pin_from.http import RETRY_WAIT_CAP
+from pin_from.http import TransportError
+from pin_from.manifest import MalformedManifest
+from pin_from.manifest import MANIFEST_TYPES
+from pin_from.manifest import MAX_MANIFEST
+from pin_from.manifest import parse_manifest
 from pin_from.reference import DIGEST_RE
 from pin_from.reference import DOCKER_HUB
 from pin_from.reference import Reference
 
-OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
-DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
-OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
-MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ', '.join(MANIFEST_TYPES)
 DOCKER_HUB_HOST = 'registry-1.docker.io'
-MAX_BODY = 4 * 1024 * 1024
-RETRY_AFTER_CAP = 60.0
-RETRY_BACKOFF = 0.3  # seconds: retries wait 0, 0.6, 1.2 (tests shorten it)
+MAX_TOKEN = 64 * 1024
+# A token is sent back as a header: printable ASCII, no spaces or line breaks.
+_TOKEN_RE = re.compile(r'[\x21-\x7e]{1,16384}')
 
 Credentials = Callable[[str], 'Auth | tuple[str, str] | None']
 
@@ -41,7 +49,6 @@ Credentials = Callable[[str], 'Auth | tuple[str, str] | None']
 class Options(NamedTuple):
     mirrors: dict[str, str]
     insecure: frozenset[str]
-    timeout: float
     credentials: Credentials | None = None
 
 
@@ -55,7 +62,10 @@ class Endpoint(NamedTuple):
 
 
 def is_loopback(host: str) -> bool:
-    hostname = urlsplit(f'//{host}').hostname or ''
+    try:
+        hostname = urlsplit(f'//{host}').hostname or ''
+    except ValueError:
+        return False
     if hostname == 'localhost':
         return True
     try:
@@ -64,11 +74,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def parse_mirror(spec: str) -> tuple[str, str]:
-    source, eq, target = spec.partition('=')
+_HOST_RE = re.compile(r'(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?')
+
+
+def check_host(value: str, option: str) -> str:
+    """``HOST[:PORT]`` as given to --insecure-registry (a usage error otherwise)."""
+    if not _HOST_RE.fullmatch(value):
+        raise UsageError(f'{option} {value!r}: expected HOST[:PORT], e.g. registry.example:5000')
+    return value
+
+
+def parse_mirror(spec: str, insecure: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """``SOURCE=TARGET``, checked once at start: a bad one is a usage error."""
+    source, eq, target = (part.strip() for part in spec.partition('='))
     if not eq or not source or not target:
-        raise RegistryError(f'--registry-mirror {spec!r}: expected SOURCE=TARGET')
-    return source.strip(), target.strip()
+        raise UsageError(f'--registry-mirror {spec!r}: expected SOURCE=TARGET')
+    if '://' in target:
+        try:
+            parts = urlsplit(target)
+            parts.port  # noqa: B018 -- raises on a bad port
+        except ValueError:
+            raise UsageError(f'--registry-mirror {spec!r}: {target!r} is not a valid URL') from None
+        if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
+            raise UsageError(f'--registry-mirror {spec!r}: expected http(s)://HOST[:PORT][/PATH]')
+        host = parts.netloc
+        if parts.scheme == 'http' and not is_loopback(host) and host not in insecure:
+            raise UsageError(
+                f'--registry-mirror {spec!r}: plain HTTP to {host} needs --insecure-registry {host}',
+            )
+    else:
+        host = target.partition('/')[0]
+    check_host(host, '--registry-mirror')
+    return source, target
 
 
 def endpoint(registry: str, options: Options) -> Endpoint:
@@ -80,8 +117,6 @@ def endpoint(registry: str, options: Options) -> Endpoint:
         return Endpoint(registry, host, _schemes(host, options), '')
     if '://' in target:
         parts = urlsplit(target)
-        if parts.scheme not in ('http', 'https') or not parts.netloc:
-            raise RegistryError(f'mirror {target!r}: expected http(s)://HOST[/PATH]')
         host, path = parts.netloc, parts.path
         schemes: tuple[str, ...] = (parts.scheme,)
     else:
@@ -111,70 +146,16 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), dict(_CHALLENGE_RE.findall(rest))
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or '', parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
-
-
-def _session(insecure: frozenset[str] = frozenset()) -> Any:
-    import requests
-    import urllib3
-    from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import MaxRetryError
-    from urllib3.exceptions import ResponseError
-    from urllib3.util.retry import Retry
-
-    class CappedRetry(Retry):
-        def increment(
-                self, method: str | None = None, url: str | None = None, response: Any = None,
-                error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None,
-        ) -> CappedRetry:
-            # Waiting for a Retry-After past the cap would stall a commit: give up now.
-            after = None if response is None else self.get_retry_after(response)
-            if after is not None and after > RETRY_AFTER_CAP:
-                raise MaxRetryError(_pool, url, ResponseError(f'Retry-After {after:g} s'))
-            return super().increment(method, url, response, error, _pool, _stacktrace)
-
-    class Session(requests.Session):
-        def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
-            # A redirect (blob downloads go to object stores) keeps our
-            # Authorization only on the same origin; never adds ~/.netrc's.
-            if _origin(prepared_request.url) != _origin(response.request.url):
-                prepared_request.headers.pop('Authorization', None)
-
-    class NoNetrc(requests.auth.AuthBase):
-        def __call__(self, request: Any) -> Any:
-            return request  # credentials come from Docker's config only
-
-    class Adapter(HTTPAdapter):
-        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            if urlsplit(request.url).netloc in insecure:
-                kwargs['verify'] = False  # as Docker's insecure-registries
-            return super().send(request, *args, **kwargs)
-
-    if insecure:
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    retry = CappedRetry(
-        total=3, connect=3, read=2, other=0, backoff_factor=RETRY_BACKOFF,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset(('HEAD', 'GET')),
-        respect_retry_after_header=True, raise_on_status=False,
-    )
-    session = Session()
-    session.auth = NoNetrc()
-    adapter = Adapter(max_retries=retry, pool_maxsize=32)
-    session.mount('https://', adapter)
-    session.mount('http://', adapter)
-    session.headers['User-Agent'] = 'pin-from/0.1'
-    return session
+class NotFound(RegistryError):
+    """A 404: the tag or digest does not exist (a definite answer)."""
 
 
 class Client:
-    """Thread-safe: lookups for many references run concurrently."""
+    """Thread-safe: lookups for many references run concurrently on one Http."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, http: Http, options: Options) -> None:
+        self.http = http
         self.options = options
-        self.session = _session(options.insecure)
         self._lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._bases: dict[str, str] = {}
@@ -188,32 +169,48 @@ class Client:
         ep = endpoint(ref.registry, self.options)
         repo = ep.prefix + ref.repository
         ref = ref._replace(digest=None)  # the tag is what is asked about
-        resp = self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{ref.effective_tag}', ref)
-        digest = resp.headers.get('Docker-Content-Digest')
+        path = f'/v2/{repo}/manifests/{ref.effective_tag}'
+        resp = self._get(ep, repo, 'HEAD', path, ref)
+        digest = resp.header('Docker-Content-Digest')
         if digest is None:
-            resp = self._get(ep, repo, 'GET', f'/v2/{repo}/manifests/{ref.effective_tag}', ref)
-            digest = 'sha256:' + hashlib.sha256(_body(resp, ep)).hexdigest()
+            resp = self._get(ep, repo, 'GET', path, ref, MAX_MANIFEST)
+            _check_manifest(ep, resp)
+            digest = 'sha256:' + hashlib.sha256(resp.body).hexdigest()
         if not DIGEST_RE.fullmatch(digest):
             raise RegistryError(f'{ep.name} answered a malformed digest')
         return digest
 
-    def fetch(self, ref: Reference, digest: str, kind: str = 'manifests') -> bytes:
-        """GET a manifest or blob (``kind='blobs'``) of ``ref``'s repository by digest.
-
-        The content is checked against the digest, so it can be cached forever.
-        """
+    def exists(self, ref: Reference, digest: str) -> bool:
+        """Whether the repository still serves the manifest ``digest`` (HEAD)."""
         ep = endpoint(ref.registry, self.options)
         repo = ep.prefix + ref.repository
-        resp = self._get(ep, repo, 'GET', f'/v2/{repo}/{kind}/{digest}', ref._replace(digest=digest))
-        data = _body(resp, ep)
-        if 'sha256:' + hashlib.sha256(data).hexdigest() != digest:
-            raise RegistryError(f'{ep.name} answered content that does not match {digest}')
-        return data
+        try:
+            self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{digest}', ref._replace(digest=digest))
+        except NotFound:
+            return False
+        return True
 
-    def close(self) -> None:
-        self.session.close()
+    def manifest(self, ref: Reference, digest: str) -> bytes:
+        """The manifest ``digest`` of ``ref``'s repository, checked against the
+        digest and parsed as an index or image manifest: safe to cache forever."""
+        ep = endpoint(ref.registry, self.options)
+        resp = self._by_digest(ep, ref, digest, 'manifests', MAX_MANIFEST)
+        _check_manifest(ep, resp)
+        return resp.body
+
+    def blob(self, ref: Reference, digest: str, cap: int) -> bytes:
+        """The blob ``digest`` (at most ``cap`` bytes), checked against the digest."""
+        ep = endpoint(ref.registry, self.options)
+        return self._by_digest(ep, ref, digest, 'blobs', cap).body
 
     # plumbing
+
+    def _by_digest(self, ep: Endpoint, ref: Reference, digest: str, kind: str, cap: int) -> Response:
+        repo = ep.prefix + ref.repository
+        resp = self._get(ep, repo, 'GET', f'/v2/{repo}/{kind}/{digest}', ref._replace(digest=digest), cap)
+        if 'sha256:' + hashlib.sha256(resp.body).hexdigest() != digest:
+            raise RegistryError(f'{ep.name} answered content that does not match {digest}')
+        return resp
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._lock:
@@ -224,31 +221,31 @@ class Client:
         with self._lock_for(ep.host):
             if ep.host in self._bases:
                 return self._bases[ep.host]
-            import requests
-            error: Exception | None = None
+            error: TransportError | None = None
             for scheme in ep.schemes:
                 base = f'{scheme}://{ep.host}'
                 try:
-                    resp = self.session.head(f'{base}/v2/', timeout=self.options.timeout)
-                except (requests.exceptions.SSLError, requests.exceptions.ConnectionError) as e:
-                    if not _untrusted_certificate(error):  # that one explains best
+                    resp = self.http.request('HEAD', f'{base}/v2/', cap=0, read=False)
+                except TransportError as e:
+                    if e.kind == 'timeout' or e.kind == 'deadline':
+                        raise _unavailable(ep, e) from None
+                    if error is None or error.kind != 'tls-untrusted':  # that one explains best
                         error = e
                     continue
-                except requests.exceptions.RequestException as e:
-                    raise _network_error(ep, e) from None
-                if resp.status_code not in (200, 401, 403) and scheme != ep.schemes[-1]:
+                if resp.status not in (200, 401, 403) and scheme != ep.schemes[-1]:
                     continue  # e.g. 400 "client sent an HTTP request to an HTTPS server"
-                challenge = resp.headers.get('WWW-Authenticate')
+                challenge = resp.header('WWW-Authenticate')
                 self._challenges[ep.host] = (
-                    parse_challenge(challenge) if resp.status_code == 401 and challenge else None
+                    parse_challenge(challenge) if resp.status == 401 and challenge else None
                 )
                 self._bases[ep.host] = base
                 return base
             assert error is not None
-            raise _network_error(ep, error) from None
+            raise _unavailable(ep, error) from None
 
-    def _get(self, ep: Endpoint, repo: str, method: str, path: str, ref: Reference) -> Any:
-        import requests
+    def _get(
+            self, ep: Endpoint, repo: str, method: str, path: str, ref: Reference, cap: int = 0,
+    ) -> Response:
         base = self._base(ep)
         headers = {'Accept': ACCEPT}
         retried = False
@@ -257,21 +254,20 @@ class Client:
             if auth:
                 headers['Authorization'] = auth
             try:
-                resp = self.session.request(
-                    method, base + path, headers=headers, allow_redirects=method == 'GET',
-                    timeout=self.options.timeout, stream=method == 'GET',
-                )
-            except requests.exceptions.RequestException as e:
-                raise _network_error(ep, e) from None
-            if resp.status_code == 401 and not retried:
+                resp = self.http.request(method, base + path, headers=headers, cap=cap, follow=method == 'GET')
+            except TransportError as e:
+                raise _unavailable(ep, e) from None
+            except BodyError as e:
+                raise RegistryError(f'{ep.name} answered {e}') from None
+            if resp.status == 401 and not retried:
                 retried = True
-                challenge = resp.headers.get('WWW-Authenticate')
+                challenge = resp.header('WWW-Authenticate')
                 if challenge:
                     with self._lock:
                         self._challenges[ep.host] = parse_challenge(challenge)
                         self._tokens.pop((ep.host, repo), None)
                     continue
-            if resp.status_code == 200:
+            if resp.status == 200:
                 return resp
             raise _status_error(ep, resp, ref)
 
@@ -284,11 +280,7 @@ class Client:
         if auth is not None and auth.registry_token:
             return f'Bearer {auth.registry_token}'  # docker's registrytoken: sent as is
         if scheme == 'basic':
-            if auth is None or auth.basic is None:
-                return None
-            import base64
-            raw = base64.b64encode('{}:{}'.format(*auth.basic).encode()).decode()
-            return f'Basic {raw}'
+            return None if auth is None or auth.basic is None else _basic(auth.basic)
         if scheme == 'bearer':
             return f'Bearer {self._token(ep, base, repo, params)}'
         return None
@@ -316,9 +308,12 @@ class Client:
             return token
 
     def _fetch_token(self, ep: Endpoint, base: str, repo: str, params: dict[str, str]) -> str:
-        import requests
         realm = params.get('realm', '')
-        parts = urlsplit(realm)
+        try:
+            parts = urlsplit(realm)
+            parts.port  # noqa: B018 -- raises on a bad port
+        except ValueError:
+            raise RegistryError(f'{ep.name} sent an unusable token realm') from None
         if parts.scheme not in ('http', 'https') or not parts.netloc:
             raise RegistryError(f'{ep.name} sent an unusable token realm')
         if parts.scheme == 'http' and base.startswith('https:') and not is_loopback(parts.netloc):
@@ -332,41 +327,53 @@ class Client:
             if auth is not None and auth.identity_token:
                 resp = self._oauth_token(realm, query, auth.identity_token)
             else:
-                basic = auth.basic if auth is not None else None
-                resp = self.session.get(realm, params=query, auth=basic, timeout=self.options.timeout)
-        except requests.exceptions.RequestException as e:
-            raise _network_error(Endpoint(parts.netloc, parts.netloc, (), ''), e) from None
-        if resp.status_code in (401, 403):
+                headers = {} if auth is None or auth.basic is None else {'Authorization': _basic(auth.basic)}
+                resp = self.http.request('GET', realm, headers=headers, params=query, cap=MAX_TOKEN, follow=True)
+        except TransportError as e:
+            raise _unavailable(Endpoint(parts.netloc, parts.netloc, (), ''), e) from None
+        except BodyError as e:
+            raise RegistryError(f'token service for {ep.name} answered {e}') from None
+        if resp.status in (401, 403):
             raise RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise RegistryUnavailable(f'token service for {ep.name} answered HTTP {resp.status_code}')
-        if resp.status_code != 200:
-            raise RegistryError(f'token service for {ep.name} answered HTTP {resp.status_code}')
-        try:
-            payload = resp.json()
-        except ValueError:
-            payload = None
-        token = (payload.get('token') or payload.get('access_token')) if isinstance(payload, dict) else None
-        if not isinstance(token, str) or not token or any(c in token for c in '\r\n'):
-            raise RegistryError(f'token service for {ep.name} answered without a usable token')
-        return token
+        if resp.status == 429 or resp.status >= 500:
+            raise RegistryUnavailable(f'token service for {ep.name} answered HTTP {resp.status}')
+        if resp.status != 200:
+            raise RegistryError(f'token service for {ep.name} answered HTTP {resp.status}')
+        return _token_from(resp.body, ep)
 
-    def _oauth_token(self, realm: str, query: dict[str, str], refresh_token: str) -> Any:
+    def _oauth_token(self, realm: str, query: dict[str, str], refresh_token: str) -> Response:
         """docker's flow for an identity token: an OAuth2 refresh-token grant."""
         form = {
             **query, 'grant_type': 'refresh_token', 'refresh_token': refresh_token,
             'client_id': 'pin-from',
         }
         # Not redirected: a 307 would re-send the refresh token elsewhere.
-        return self.session.post(realm, data=form, timeout=self.options.timeout, allow_redirects=False)
+        return self.http.request('POST', realm, data=form, cap=MAX_TOKEN, retry=False)
 
 
-def _body(resp: Any, ep: Endpoint) -> bytes:
-    data = resp.raw.read(MAX_BODY + 1, decode_content=True)
-    resp.close()
-    if len(data) > MAX_BODY:
-        raise RegistryError(f'{ep.name} answered an oversized manifest')
-    return bytes(data)
+def _basic(user_password: tuple[str, str]) -> str:
+    raw = base64.b64encode('{}:{}'.format(*user_password).encode()).decode()
+    return f'Basic {raw}'
+
+
+def _token_from(body: bytes, ep: Endpoint) -> str:
+    try:
+        payload = json.loads(body.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        payload = None
+    token = (payload.get('token') or payload.get('access_token')) if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+        raise RegistryError(f'token service for {ep.name} answered without a usable token')
+    return token
+
+
+def _check_manifest(ep: Endpoint, resp: Response) -> None:
+    """A GET's answer must be a manifest (not a proxy's HTML login page)."""
+    try:
+        parse_manifest(resp.body, resp.header('Content-Type'))
+    except MalformedManifest as e:
+        text = str(e)
+        raise MalformedManifest(f'{ep.name} {text}' if text.startswith('answered') else f'{ep.name}: {text}') from None
 
 
 def _may_carry_secrets(url: str, host: str, options: Options) -> bool:
@@ -374,51 +381,29 @@ def _may_carry_secrets(url: str, host: str, options: Options) -> bool:
     return url.startswith('https:') or is_loopback(host) or host in options.insecure
 
 
-def _untrusted_certificate(e: BaseException | None) -> bool:
-    return e is not None and 'CERTIFICATE_VERIFY_FAILED' in str(e)
+def _unavailable(ep: Endpoint, e: TransportError) -> RegistryError:
+    """The transport failure, named after the registry (TLS: after the host)."""
+    tls = e.kind.startswith('tls')
+    message = str(TransportError(e.kind, ep.host if tls else ep.name, e.detail))
+    return RegistryError(message) if tls else RegistryUnavailable(message)
 
 
-def _network_error(ep: Endpoint, e: Exception) -> RegistryError:
-    import requests
-    from urllib3.exceptions import NewConnectionError
-    from urllib3.exceptions import ProtocolError
-    from urllib3.exceptions import TimeoutError as Urllib3Timeout
-    # After retries requests wraps urllib3's MaxRetryError: the last failure is its reason.
-    cause = e.args[0] if e.args else None
-    cause = getattr(cause, 'reason', cause)
-    if isinstance(e, requests.exceptions.SSLError):
-        if _untrusted_certificate(e):
-            return RegistryError(
-                f'TLS error talking to {ep.host}: certificate not trusted; point REQUESTS_CA_BUNDLE '
-                f'at its CA certificate, or pass --insecure-registry {ep.host}',
-            )
-        return RegistryError(
-            f'TLS error talking to {ep.host}; if it serves plain HTTP, pass --insecure-registry {ep.host}',
-        )
-    if isinstance(cause, NewConnectionError):
-        return RegistryUnavailable(f'cannot reach {ep.name}')
-    if isinstance(e, requests.exceptions.Timeout) or isinstance(cause, Urllib3Timeout):
-        return RegistryUnavailable(f'{ep.name} did not answer in time (--timeout)')
-    if isinstance(e, requests.exceptions.RetryError):
-        return RegistryUnavailable(f'{ep.name} kept failing after retries')
-    if isinstance(cause, ProtocolError) or isinstance(e, requests.exceptions.ChunkedEncodingError):
-        return RegistryUnavailable(f'{ep.name} dropped the connection')
-    return RegistryUnavailable(f'cannot reach {ep.name}')
-
-
-def _status_error(ep: Endpoint, resp: Any, ref: Reference) -> RegistryError:
-    status = resp.status_code
+def _status_error(ep: Endpoint, resp: Response, ref: Reference) -> RegistryError:
+    status = resp.status
     if status in (401, 403):
         return RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
     if status == 404 and ref.digest:
-        return RegistryError(f'{ref.digest} not found in {ep.name}')
+        return NotFound(f'{ref.digest} not found in {ep.name}')
     if status == 404:
-        return RegistryError(f'tag {ref.effective_tag!r} not found in {ep.name}')
+        return NotFound(f'tag {ref.effective_tag!r} not found in {ep.name}')
     if status == 429:  # no answer (yet): a cached one may stand in
-        remaining = resp.headers.get('ratelimit-remaining')
-        left = f' (ratelimit-remaining: {remaining.split(";")[0]})' if remaining else ''
+        remaining = (resp.header('ratelimit-remaining') or '').split(';')[0][:20]
+        left = f' (ratelimit-remaining: {remaining})' if remaining else ''
+        after = retry_after(resp)
+        wait = f'; it asks to wait {after:g} s, more than pin-from waits ({RETRY_WAIT_CAP:g} s)' if (
+            after is not None and after > RETRY_WAIT_CAP) else ''
         return RegistryUnavailable(
-            f'rate limited by {ep.name}{left}; log in (docker login) or use --registry-mirror',
+            f'rate limited by {ep.name}{left}{wait}; log in (docker login) or use --registry-mirror',
         )
     if status >= 500:
         return RegistryUnavailable(f'{ep.name} answered HTTP {status}')

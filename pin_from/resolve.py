@@ -1,30 +1,27 @@
 """Tag -> digest resolution: cache first, then the registry, concurrently.
 
-Each distinct (registry, repository, tag) is resolved once per run. A fresh
-cached answer makes no request (and imports no HTTP library); a stale one is
-used only when the registry cannot be reached, with a note.
+Each distinct (registry, repository, tag) is resolved once per run, under the
+one cache policy (:mod:`pin_from.policy`). A fresh cached answer makes no
+request (and imports no HTTP library). ``--update`` runs with a policy that
+refreshes and never lets a stale answer stand in: a re-pin comes only from an
+answer fetched in this run.
 """
 from __future__ import annotations
 
-import sys
 from typing import Callable
-from typing import NamedTuple
-from typing import Union
+from typing import Protocol
 
+from pin_from import policy
 from pin_from.cache import Cache
-from pin_from.errors import CacheMiss
+from pin_from.edit import Outcome
 from pin_from.errors import PinFromError
-from pin_from.errors import RegistryUnavailable
+from pin_from.policy import Policy
 from pin_from.reference import Reference
 
-Outcome = Union[str, PinFromError]
 
-
-class Policy(NamedTuple):
-    ttl: float
-    refresh: bool = False  # ignore cached tag -> digest answers
-    offline: bool = False
-    jobs: int = 8
+class DigestSource(Protocol):
+    def digest(self, ref: Reference) -> str:
+        """The digest the registry serves for ``ref``'s tag."""
 
 
 def tag_key(ref: Reference) -> str:
@@ -33,58 +30,43 @@ def tag_key(ref: Reference) -> str:
 
 class Resolver:
     def __init__(
-            self, cache: Cache, policy: Policy,
-            client_factory: Callable[[], object],
+            self, cache: Cache, rules: Policy, client: Callable[[], DigestSource],
+            note: Callable[[str], None], jobs: int = 8,
     ) -> None:
         self.cache = cache
-        self.policy = policy
-        self._client_factory = client_factory  # called only on a cache miss
+        self.rules = rules
+        self._client = client  # called only when something must be fetched
+        self._note = note
+        self.jobs = jobs
 
     def resolve(self, refs: set[Reference]) -> dict[Reference, Outcome]:
         """Digest (or the error) for each reference's tag."""
-        wanted = {r.tag_only() for r in refs}
-        answers: dict[Reference, Outcome] = {}
-        stale: dict[Reference, str] = {}
-        for ref in wanted:
-            found = self.cache.tag(tag_key(ref))
-            if found is None:
-                continue
-            digest, age = found
-            if not self.policy.refresh and age <= self.policy.ttl or self.policy.offline:
-                answers[ref] = digest
-            else:
-                stale[ref] = digest
-        missing = sorted(wanted - answers.keys())
-        if missing and self.policy.offline:
-            for ref in missing:
-                answers[ref] = CacheMiss('not in the cache and --offline was given')
-        elif missing:
-            fetched = self._fetch(missing, stale)
-            answers.update((r, outcome) for r, (outcome, _) in fetched.items())
-            self.cache.store_tags({
-                tag_key(r): outcome for r, (outcome, fresh) in fetched.items()
-                if fresh and isinstance(outcome, str)
-            })
+        wanted = sorted({r.tag_only() for r in refs})
+        cached = {r: self.cache.tag(tag_key(r)) for r in wanted}
+        answers: dict[Reference, Outcome] = {
+            r: c.value for r, c in cached.items() if c is not None and self.rules.fresh(c)
+        }
+        missing = [r for r in wanted if r not in answers]
+        fetched: dict[Reference, str] = {}
+        if missing:
+            answers.update(self._fetch(missing, cached, fetched))
+            self.cache.store_tags({tag_key(r): d for r, d in fetched.items()})
         return {r: answers[r.tag_only()] for r in refs}
 
     def _fetch(
-            self, refs: list[Reference], stale: dict[Reference, str],
-    ) -> dict[Reference, tuple[Outcome, bool]]:
+            self, refs: list[Reference], cached: dict[Reference, policy.Cached[str] | None],
+            fetched: dict[Reference, str],
+    ) -> dict[Reference, Outcome]:
+        def one(ref: Reference) -> Outcome:
+            def fetch(stale: str | None) -> str:
+                fetched[ref] = self._client().digest(ref)
+                return fetched[ref]
+            try:
+                return policy.get(self.rules, cached[ref], fetch, str(ref), self._note)
+            except PinFromError as e:
+                return e
+        if self.rules.offline or len(refs) == 1:
+            return {r: one(r) for r in refs}
         from concurrent.futures import ThreadPoolExecutor  # only on a cache miss
-        client = self._client_factory()
-        with ThreadPoolExecutor(max_workers=max(1, min(self.policy.jobs, len(refs)))) as pool:
-            results = list(pool.map(lambda r: self._one(client, r, stale.get(r)), refs))
-        return dict(zip(refs, results))
-
-    def _one(self, client: object, ref: Reference, stale: str | None) -> tuple[Outcome, bool]:
-        """The answer, and whether it is a fresh one from the registry."""
-        try:
-            digest: str = client.digest(ref)  # type: ignore[attr-defined]
-        except RegistryUnavailable as e:
-            if stale is not None:
-                print(f'pin-from: {ref}: {e}; using the cached answer', file=sys.stderr)
-                return stale, False
-            return e, False
-        except PinFromError as e:
-            return e, False
-        return digest, True
+        with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(refs)))) as pool:
+            return dict(zip(refs, pool.map(one, refs)))

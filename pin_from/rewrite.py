@@ -1,38 +1,13 @@
-"""Splicing tokens and writing files atomically. Nothing is re-serialised."""
+"""Writing a file atomically: the new bytes land whole, or not at all."""
 from __future__ import annotations
 
 import errno
 import os
 import stat
-from typing import Iterable
 
-from pin_from.errors import DockerfileError
-
-
-def splice(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
-    """Replace each ``text[start:end]`` with its new value; other characters stay."""
-    out = []
-    pos = 0
-    for start, end, new in sorted(edits):
-        if start < pos:
-            raise AssertionError('overlapping edits')
-        out.append(text[pos:start])
-        out.append(new)
-        pos = end
-    out.append(text[pos:])
-    return ''.join(out)
-
-
-def read(path: str) -> bytes:
-    try:
-        with open(path, 'rb') as f:
-            return f.read()
-    except IsADirectoryError:
-        raise DockerfileError('is a directory') from None
-    except FileNotFoundError:
-        raise DockerfileError('no such file') from None
-    except OSError as e:
-        raise DockerfileError(f'cannot read: {e.strerror}') from None
+from pin_from.errors import FileError
+from pin_from.files import MAX_FILE
+from pin_from.files import read_regular
 
 
 def write_atomic(path: str, data: bytes, expected: bytes) -> None:
@@ -46,16 +21,16 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
     try:
         st = os.stat(target)
     except FileNotFoundError:
-        raise DockerfileError('vanished before it could be written; left alone') from None
+        raise FileError('vanished before it could be written; left alone') from None
     if not stat.S_ISREG(st.st_mode):
-        raise DockerfileError('is no longer a regular file; left alone')
+        raise FileError('is no longer a regular file; left alone')
     if not os.access(target, os.W_OK):
-        raise DockerfileError('is not writable; left alone')
+        raise FileError('is not writable; left alone')
     import tempfile  # only when writing
     try:
         fd, tmp = tempfile.mkstemp(prefix='.pin-from-', dir=directory)
     except OSError as e:
-        raise DockerfileError(f'cannot write next to it: {e.strerror}') from None
+        raise FileError(f'cannot write next to it: {e.strerror}') from None
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
@@ -67,12 +42,12 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
                 os.chown(tmp, st.st_uid, st.st_gid)
             except OSError:
                 pass
-        if read(target) != expected:
-            raise DockerfileError('changed while pin-from ran; left alone')
+        if read_regular(target, MAX_FILE) != expected:
+            raise FileError('changed while pin-from ran; left alone')
         os.replace(tmp, target)
     except OSError as e:
-        reason = 'disk full' if e.errno == errno.ENOSPC else e.strerror
-        raise DockerfileError(f'cannot write: {reason}; left alone') from None
+        reason = 'disk full' if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        raise FileError(f'cannot write: {reason}; left alone') from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -1,42 +1,89 @@
 """Text files from a base URL or a local directory, cached with revalidation.
 
 Used for docker-library's ``library/<name>`` files and ``<name>/deprecated.md``
-notices. Policy (see :mod:`pin_from.cache`): a copy younger than the TTL is used
-without a request; an older one is revalidated with ``If-None-Match`` /
-``If-Modified-Since`` (a 304 costs no body); if the server cannot be reached,
-the stale copy is used with a one-line note; ``--offline`` uses only the cache.
-A 404 is an answer ("absent") and is cached like a file.
+notices, under the one cache policy (:mod:`pin_from.policy`): a copy younger
+than the TTL is used without a request; an older one is revalidated with
+``If-None-Match`` / ``If-Modified-Since`` (a 304 costs no body); if the server
+cannot answer (unreachable, timeout, 429, 5xx) the stale copy stands in with a
+note; ``--offline`` uses only the cache. A 404 is an answer ("absent") and is
+cached like a file; a 401 or 403 is an error, never a reason to use a stale copy.
+A local directory is checked once, before it is trusted to say "absent".
 """
 from __future__ import annotations
 
 import os
-import sys
+import re
+from typing import Callable
 from typing import NamedTuple
+from typing import TYPE_CHECKING
 
+from pin_from import policy
 from pin_from.cache import Cache
 from pin_from.errors import CacheMiss
+from pin_from.errors import FileError
 from pin_from.errors import LibraryError
+from pin_from.errors import LibraryUnavailable
+from pin_from.errors import UsageError
+from pin_from.files import Missing
+from pin_from.files import read_regular
+from pin_from.policy import Policy
+
+if TYPE_CHECKING:
+    from pin_from.http import Http
 
 DEFAULT_LIBRARY_URL = 'https://raw.githubusercontent.com/docker-library/official-images/HEAD/library/'
 DEFAULT_DOCS_URL = 'https://raw.githubusercontent.com/docker-library/docs/HEAD/'
 DEFAULT_TTL = 24 * 60 * 60
-MAX_SIZE = 8 * 1024 * 1024
+MAX_SIZE = 8 * 1024 * 1024  # a library file (the largest today is about 60 KB)
+_NAME_RE = re.compile(r'[a-z0-9][a-z0-9._-]*')
+_HEADER_RE = re.compile(rb'^(Maintainers|GitRepo|Tags):', re.M)
 
 
-class Policy(NamedTuple):
-    ttl: float
-    offline: bool
-    timeout: float
-
-
-class _Cached(NamedTuple):
+class _Copy(NamedTuple):
     text: str | None  # None: the server said 404
     etag: str | None
     last_modified: str | None
 
 
+def _valid_copy(value: object) -> bool:
+    return (
+        isinstance(value, tuple) and len(value) == 3
+        and all(v is None or isinstance(v, str) for v in value)
+        and (value[0] is None or len(value[0]) <= MAX_SIZE)
+    )
+
+
 def is_url(base: str) -> bool:
     return base.startswith(('http://', 'https://'))
+
+
+def check_library_dir(base: str, option: str) -> None:
+    """A local ``library/`` directory, or a usage error that says what it should be."""
+    expect = 'the library/ folder of a clone of docker-library/official-images'
+    if not os.path.isdir(base):
+        raise UsageError(f'{option} {base}: no such directory (expected {expect})')
+    if os.path.isdir(os.path.join(base, 'library')):
+        raise UsageError(f'{option} {base}: this looks like the repository root; pass {os.path.join(base, "library")}')
+    for name in sorted(os.listdir(base))[:400]:
+        path = os.path.join(base, name)
+        if _NAME_RE.fullmatch(name) and os.path.isfile(path) and _looks_like_library(path):
+            return
+    raise UsageError(f'{option} {base}: holds no official-images library files (expected {expect})')
+
+
+def _looks_like_library(path: str) -> bool:
+    try:
+        return bool(_HEADER_RE.search(read_regular(path, MAX_SIZE)[:8192]))
+    except FileError:
+        return False
+
+
+def check_docs_dir(base: str, option: str) -> None:
+    expect = 'a clone of docker-library/docs, with <image>/deprecated.md files'
+    if not os.path.isdir(base):
+        raise UsageError(f'{option} {base}: no such directory (expected {expect})')
+    if not any(os.path.isdir(os.path.join(base, n)) for n in os.listdir(base)):
+        raise UsageError(f'{option} {base}: holds no image folders (expected {expect})')
 
 
 def _join(base: str, relpath: str) -> str:
@@ -44,12 +91,13 @@ def _join(base: str, relpath: str) -> str:
 
 
 class Fetcher:
-    """Thread-safe enough: one HTTP session, created on first network use."""
+    """Thread-safe enough: the HTTP session is the run's one, made on first use."""
 
-    def __init__(self, cache: Cache, policy: Policy) -> None:
+    def __init__(self, cache: Cache, rules: Policy, http: Callable[[], Http], note: Callable[[str], None]) -> None:
         self.cache = cache
-        self.policy = policy
-        self._session: object | None = None
+        self.rules = rules
+        self._http = http
+        self._note = note
 
     def get(self, base: str, relpath: str) -> str | None:
         """The file's text, or None when it does not exist."""
@@ -57,59 +105,64 @@ class Fetcher:
             return _read_local(os.path.join(base, *relpath.split('/')))
         url = _join(base, relpath)
         key = f'url:{url}'
-        found = self.cache.get(key)
-        cached, age = (_Cached(*found[0]), found[1]) if found is not None else (None, 0.0)
-        if cached is not None and (self.policy.offline or age <= self.policy.ttl):
-            return cached.text
-        if self.policy.offline:
-            raise CacheMiss(f'{url} is not in the cache and --offline was given')
-        try:
-            fresh = self._download(url, cached)
-        except LibraryError as e:
-            if cached is None:
-                raise
-            print(f'check-deprecated-tags: {e}; using the cached copy', file=sys.stderr)
-            return cached.text
-        self.cache.set(key, tuple(fresh))
-        return fresh.text
+        found = self.cache.get(key, _valid_copy)
+        cached = None if found is None else policy.Cached(_Copy(*found.value), found.age)
+        fetched: list[_Copy] = []
 
-    def _download(self, url: str, cached: _Cached | None) -> _Cached:
-        import requests
-        if self._session is None:
-            self._session = requests.Session()
-        session: requests.Session = self._session  # type: ignore[assignment]
+        def fetch(stale: _Copy | None) -> _Copy:
+            fetched.append(self._download(url, stale))
+            return fetched[-1]
+        try:
+            copy = policy.get(self.rules, cached, fetch, url, self._note)
+        except CacheMiss as e:
+            raise CacheMiss(f'{url}: {e}') from None
+        if fetched:  # a new copy, or a stale one revalidated (304)
+            self.cache.set(key, tuple(copy))
+        return copy.text
+
+    def _download(self, url: str, stale: _Copy | None) -> _Copy:
+        from pin_from.http import BodyError
+        from pin_from.http import TransportError
         headers = {}
-        if cached is not None and cached.etag:
-            headers['If-None-Match'] = cached.etag
-        if cached is not None and cached.last_modified:
-            headers['If-Modified-Since'] = cached.last_modified
+        if stale is not None and stale.etag:
+            headers['If-None-Match'] = stale.etag
+        if stale is not None and stale.last_modified:
+            headers['If-Modified-Since'] = stale.last_modified
         try:
-            resp = session.get(url, headers=headers, timeout=self.policy.timeout)
-        except requests.exceptions.RequestException:
-            raise LibraryError(f'cannot fetch {url}') from None
-        if resp.status_code == 304 and cached is not None:
-            return cached
-        if resp.status_code == 404:
-            return _Cached(None, None, None)
-        if resp.status_code != 200:
-            raise LibraryError(f'{url} answered HTTP {resp.status_code}')
-        if len(resp.content) > MAX_SIZE:
-            raise LibraryError(f'{url} is too large')
+            resp = self._http().request('GET', url, headers=headers, cap=MAX_SIZE, follow=True)
+        except TransportError as e:
+            raise LibraryUnavailable(str(e)) from None
+        except BodyError as e:
+            raise LibraryError(f'{url} answered {e}') from None
+        if resp.status == 304 and stale is not None:
+            return stale
+        if resp.status == 404:
+            return _Copy(None, None, None)
+        if resp.status == 429 or resp.status >= 500:
+            raise LibraryUnavailable(f'{url} answered HTTP {resp.status}')
+        if resp.status != 200:
+            raise LibraryError(f'{url} answered HTTP {resp.status}')
         try:
-            text = resp.content.decode('utf-8')
+            text = resp.body.decode('utf-8')
         except UnicodeDecodeError:
             raise LibraryError(f'{url} is not UTF-8') from None
-        return _Cached(text, resp.headers.get('ETag'), resp.headers.get('Last-Modified'))
+        return _Copy(text, _header(resp.header('ETag')), _header(resp.header('Last-Modified')))
+
+
+def _header(value: str | None) -> str | None:
+    """A validator worth sending back: short, printable."""
+    if value is None or len(value) > 200 or not value.isprintable():
+        return None
+    return value
 
 
 def _read_local(path: str) -> str | None:
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except (FileNotFoundError, NotADirectoryError):
+        data = read_regular(path, MAX_SIZE)
+    except Missing:
         return None
-    except OSError as e:
-        raise LibraryError(f'cannot read {path}: {e.strerror}') from None
+    except FileError as e:
+        raise LibraryError(f'{path}: {e}') from None
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError:

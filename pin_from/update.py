@@ -1,109 +1,116 @@
-"""Keeping up: moved tags, the noise filter, and the report of what changed."""
+"""Keeping up: which pinned tags moved, the --platform noise filter, and the report's facts.
+
+Runs only on ``--update``, only for references whose tag now names another
+digest. The digests come from answers fetched in this run (never from the
+cache); what changed is read from the registry by digest (cached forever).
+"""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Callable
 from typing import Iterable
 from typing import NamedTuple
+from typing import TYPE_CHECKING
 
-from pin_from import changes
+from pin_from import report
+from pin_from.changes import DEFAULT_PLATFORM
+from pin_from.changes import Facts
+from pin_from.changes import Inspector
+from pin_from.edit import Outcome
 from pin_from.errors import PinFromError
+from pin_from.files import Loaded
+from pin_from.manifest import Platform
 from pin_from.reference import Reference
 
-_GITHUB_RE = re.compile(r'(?:https://|git://|git@)github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$')
+if TYPE_CHECKING:
+    from pin_from.library import Library
+
+_GITHUB_RE = re.compile(r'(?:https://|git://|git@)github\.com[/:]([\w.-]+/[\w.-]+?)(?:\.git)?/?$')
 
 
-class Move(NamedTuple):
-    """A tag whose digest moved, and every place in the files that pins it."""
+class Pinned(NamedTuple):
+    """A pinned reference whose tag now names another digest."""
 
     ref: Reference  # tag only
     old: str
     new: str
-    locations: tuple[str, ...]  # FILE:LINE
-    details: tuple[str, ...]
-    source: str | None
+    where: str  # FILE:LINE
 
 
-def group(moved: Iterable[tuple[Reference, str, str, str]]) -> list[tuple[Reference, str, str, tuple[str, ...]]]:
-    """(ref, old, new, location) rows -> one row per distinct move."""
+class Result(NamedTuple):
+    moves: list[report.Move]
+    keep: frozenset[tuple[Reference, str]]  # (tag, old digest): moved, but not for --platform
+    errors: dict[tuple[Reference, str], PinFromError]  # (tag, new digest): unreadable new image
+    held: list[str]  # notes for -v
+
+
+def moved(files: Iterable[Loaded], answers: dict[Reference, Outcome]) -> list[Pinned]:
+    return [
+        Pinned(s.ref.tag_only(), s.ref.digest, answer, f'{f.path}:{s.line}')
+        for f in files for s in f.scan.sites
+        if s.ref.digest and s.ref.tag is not None
+        and isinstance(answer := answers.get(s.ref), str) and answer != s.ref.digest
+    ]
+
+
+def group(rows: Iterable[Pinned]) -> list[tuple[Reference, str, str, tuple[str, ...]]]:
+    """One row per distinct move, with every place that pins it."""
     found: dict[tuple[Reference, str, str], list[str]] = {}
-    for ref, old, new, where in moved:
-        found.setdefault((ref, old, new), []).append(where)
+    for row in rows:
+        found.setdefault((row.ref, row.old, row.new), []).append(row.where)
     return [(r, o, n, tuple(w)) for (r, o, n), w in sorted(found.items())]
 
 
-def platform_changed(inspector: changes.Inspector, ref: Reference, old: str, new: str, platforms: list[tuple[str, ...]]) -> bool:
-    """Whether any wanted platform's manifest differs (unknown counts as changed)."""
-    try:
-        return any(
-            inspector.platform_digest(ref, old, p) != inspector.platform_digest(ref, new, p)
-            for p in platforms
-        )
-    except PinFromError:
-        return True
-
-
-def details(inspector: changes.Inspector, ref: Reference, old: str, new: str, platform: tuple[str, ...]) -> tuple[str, ...]:
-    try:
-        new_facts = inspector.facts(ref, new, platform)
-    except PinFromError as e:
-        return (f'could not read the new image: {e}',)
-    try:
-        old_facts: changes.Facts | None = inspector.facts(ref, old, platform)
-    except PinFromError:
-        old_facts = None
-    return tuple(changes.describe(old_facts, new_facts, '/'.join(platform)))
-
-
-def library_source(lib: Any, tag: str) -> str | None:
-    """Markdown naming the official-images entry that builds ``tag`` today."""
+def library_source(lib: Library, tag: str) -> report.Source | None:
+    """The official-images entry that builds ``tag`` today."""
     entry = lib.entry_for(tag)
     if entry is None:
         return None
     m = _GITHUB_RE.match(entry.git_repo)
-    short = entry.git_commit[:12]
-    where = f' `{entry.directory}`' if entry.directory else ''
-    if m is None:
-        return f'`library/{lib.name}`: {entry.git_repo} at `{short}`{where}'
-    url = f'https://github.com/{m.group(1)}'
-    tree = f'{url}/tree/{entry.git_commit}/{entry.directory}'.rstrip('/')
-    return (
-        f'`library/{lib.name}`: [{m.group(1)}@{short}]({url}/commit/{entry.git_commit})'
-        f' ([{entry.directory or "/"}]({tree}))'
+    return report.Source(
+        f'library/{lib.name}', entry.git_repo, entry.git_commit, entry.directory,
+        m.group(1) if m else None,
     )
 
 
-def _short(digest: str) -> str:
-    return digest[:19]
+class Updater:
+    def __init__(
+            self, inspector: Inspector, platforms: list[Platform],
+            source: Callable[[Reference], report.Source | str | None],
+    ) -> None:
+        self.inspector = inspector
+        self.platforms = platforms
+        self.shown = platforms[0] if platforms else DEFAULT_PLATFORM
+        self.source = source
 
+    def run(self, rows: list[Pinned]) -> Result:
+        moves, keep, errors, held = [], set(), {}, []
+        for ref, old, new, where in group(rows):
+            try:
+                new_facts = self.inspector.facts(ref, new, self.shown)
+            except PinFromError as e:  # the new image is unreadable: never pin to it
+                errors[(ref, new)] = e
+                continue
+            if self.platforms and not self._platform_changed(ref, old, new):
+                keep.add((ref, old))
+                held.append(f'{ref}: moved to {new}, but not for {", ".join(map(str, self.platforms))}; kept')
+                continue
+            details = tuple(report.describe(self._old_facts(ref, old), new_facts, str(self.shown)))
+            moves.append(report.Move(ref, old, new, where, details, self.source(ref)))
+        return Result(moves, frozenset(keep), errors, held)
 
-def markdown(moves: list[Move], platform: str) -> str:
-    """A report usable verbatim as a pull-request body."""
-    lines = [
-        '## Base image updates',
-        '',
-        f'pin-from re-pinned {len(moves)} moved tag{"s" * (len(moves) != 1)}. '
-        f'Details compare `{platform}`.',
-        '',
-        '| image | old digest | new digest | where |',
-        '|---|---|---|---|',
-    ]
-    for m in moves:
-        lines.append(
-            f'| `{m.ref}` | `{_short(m.old)}` | `{_short(m.new)}` | {", ".join(f"`{w}`" for w in m.locations)} |',
-        )
-    for m in moves:
-        lines += ['', f'### `{m.ref}`', '', f'- Digest: `{m.old}` → `{m.new}`']
-        lines += [f'- {d}' for d in m.details]
-        if m.source:
-            lines.append(f'- Source: {m.source}')
-    return '\n'.join(lines) + '\n'
+    def _old_facts(self, ref: Reference, old: str) -> Facts | None:
+        try:
+            return self.inspector.facts(ref, old, self.shown)
+        except PinFromError:
+            return None
 
-
-def summary(moves: list[Move]) -> str:
-    """A few lines for stdout when no --report is asked for."""
-    out = []
-    for m in moves:
-        out.append(f'{m.ref}: {_short(m.old)} -> {_short(m.new)} ({len(m.locations)} place{"s" * (len(m.locations) != 1)})')
-        out += [f'    {d}' for d in m.details]
-    return '\n'.join(out)
+    def _platform_changed(self, ref: Reference, old: str, new: str) -> bool:
+        """Whether any wanted platform's manifest differs (unknown counts as changed)."""
+        try:
+            return any(
+                self.inspector.platform_digest(ref, old, p) != self.inspector.platform_digest(ref, new, p)
+                for p in self.platforms
+            )
+        except PinFromError:
+            return True

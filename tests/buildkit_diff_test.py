@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 
 from pin_from import dockerfile as lexer
-from pin_from import rewrite
+from pin_from import edit
 from tests.dockerfile_property_test import PROFILE
 from tests.dockerfile_property_test import dockerfiles
 from tests.dockerfile_property_test import edits_for
@@ -94,7 +94,7 @@ def assert_same_as_buildkit(text: str) -> None:
 
     # After pinning: the same instructions; only the inserted suffixes differ.
     edits = edits_for(text)
-    pinned = rewrite.splice(text, edits)
+    pinned = edit.splice(text, edits)
     after = buildkit.parse_string(pinned)
     suffixes = {new[end - start:] for start, end, new in edits}
     in_commands = sum(1 for s in scan.sites if s.kind != 'syntax' and s.ref.digest is None)

@@ -26,6 +26,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append((self.path, self.headers.get('If-Modified-Since')))
+        if self.server.status != 200:
+            self.send_error(self.server.status)
+            return
         super().do_GET()
 
 
@@ -36,6 +39,7 @@ def http_data():
         ('127.0.0.1', 0), functools.partial(_Handler, directory=str(SHARED)),
     )
     server.requests = []
+    server.status = 200
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f'http://127.0.0.1:{server.server_address[1]}'
@@ -146,7 +150,7 @@ def test_malformed_library_file_is_an_error_naming_it(tmp_path, capsys):
     (lib / 'python').write_text('Tags: 1\nGitRepo: x\n')
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:1\n')
-    assert main(['--library-url', str(lib), '--docs-url', str(DOCS), str(path)]) == 1
+    assert main(['--library-url', str(lib), '--docs-url', str(DOCS), str(path)]) == 3
     out = capsys.readouterr().out
     assert out.startswith(f'{path}:1: python:1: library/python: ')
     assert len(out.splitlines()) == 1
@@ -179,22 +183,75 @@ def test_http_source_caches_revalidates_and_survives_outage(http_data, tmp_path,
     assert main(['--library-ttl', '0', *args]) == 1
     captured = capsys.readouterr()
     assert "python:3.7 is no longer supported" in captured.out
-    assert 'using the cached copy' in captured.err
+    assert 'cannot reach 127.0.0.1' in captured.err and 'using the cached answer' in captured.err
 
 
-def test_unreachable_with_cold_cache_is_an_error(tmp_path, capsys):
+def test_unreachable_with_cold_cache_is_one_line_with_the_cause_and_the_ways_out(tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\nFROM node:22\nFROM alpine:3.20\n')
+    assert main(['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', str(path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == ''  # not one line per reference
+    assert err.count('\n') == 1
+    assert err.startswith(
+        'check-deprecated-tags: cannot read the official-images library at http://127.0.0.1:9/library/: '
+        'cannot reach 127.0.0.1:9 (connection refused). Ways out: --library-url DIR or PIN_FROM_LIBRARY_URL=DIR',
+    )
+    assert 'a warmed cache with --offline' in err and 'SKIP=check-deprecated-tags' in err
+
+
+def test_library_answering_403_is_an_error_per_reference_not_a_stale_copy(http_data, tmp_path, capsys):
+    url = f'{http_data.url}/current/library/'
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')
-    assert main(['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', str(path)]) == 1
-    assert capsys.readouterr().out == f'{path}:1: python:3.13: cannot fetch http://127.0.0.1:9/library/python\n'
+    assert main(['--library-url', url, str(path)]) == 0  # cached
+    http_data.status = 403
+    assert main(['--library-ttl', '0', '--library-url', url, str(path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == f'{path}:1: python:3.13: {url}python answered HTTP 403\n'
+    assert 'using the cached' not in err
+
+
+@pytest.mark.parametrize('make', ('missing', 'repo root', 'empty', 'other files'))
+def test_a_library_dir_that_is_not_one_is_a_clear_error(tmp_path, capsys, make):
+    base = tmp_path / 'official-images'
+    if make != 'missing':
+        base.mkdir()
+    if make == 'repo root':
+        (base / 'library').mkdir()
+        (base / 'library' / 'python').write_text((SHARED / 'current' / 'library' / 'python').read_text())
+        (base / 'README.md').write_text('# official-images\n')
+    if make == 'other files':
+        (base / 'notes.txt').write_text('hello\n')
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\n')
+    assert main(['--library-url', str(base), str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == '' and err.count('\n') == 1
+    assert err.startswith(f'check-deprecated-tags: error: --library-url {base}: ')
+    expected = {
+        'missing': 'no such directory',
+        'repo root': f'this looks like the repository root; pass {base / "library"}',
+        'empty': 'holds no official-images library files',
+        'other files': 'holds no official-images library files',
+    }[make]
+    assert expected in err
+
+
+def test_a_docs_dir_that_does_not_exist_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\n')
+    args = ['--library-url', str(SHARED / 'current' / 'library'), '--docs-url', str(tmp_path / 'nope'), str(path)]
+    assert main(args) == 2
+    assert f'--docs-url {tmp_path / "nope"}: no such directory' in capsys.readouterr().err
 
 
 def test_offline(http_data, tmp_path, capsys):
     url = f'{http_data.url}/current/library/'
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')
-    assert main(['--offline', '--library-url', url, str(path)]) == 1
-    assert 'is not in the cache and --offline was given' in capsys.readouterr().out
+    assert main(['--offline', '--library-url', url, str(path)]) == 3
+    assert 'python: not in the cache and --offline was given' in capsys.readouterr().out
     assert http_data.requests == []
     assert main(['--library-url', url, str(path)]) == 0
     http_data.requests.clear()

@@ -26,6 +26,7 @@ from pin_from import reference
 from pin_from.credentials import HUB_KEY, Auth, CredentialsError, Lookup
 from pin_from.errors import RegistryError
 from pin_from.pin import main
+from pin_from.http import Http
 from pin_from.registry import Client, Options
 from tests.registry import (
     TEST_CREDS,
@@ -345,7 +346,7 @@ def test_wrong_or_missing_credentials(
 
     rc, out, err = _run(capsys, str(path))
 
-    assert rc == 1
+    assert rc == 3
     assert out == (
         f'{path}:1: {server.host}/{unique_repo}:v1: access denied by {server.host} '
         f'(not logged in? run docker login {server.host})\n'
@@ -366,7 +367,7 @@ def test_a_failing_helper_is_reported_without_its_output(
 
     rc, out, err = _run(capsys, str(path))
 
-    assert rc == 1
+    assert rc == 3
     assert out == (
         f'{path}:1: {auth_registry.host}/{unique_repo}:v1: credential helper docker-credential-broken '
         f'failed for {auth_registry.host} (exit status 1)\n'
@@ -526,7 +527,11 @@ class _Recorder(http.server.ThreadingHTTPServer):
     """A tiny registry (Basic auth) whose manifest GET redirects to ``target``."""
 
     daemon_threads = True
-    manifest = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}'
+    manifest = (
+        b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": '
+        b'{"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": "sha256:'
+        + b'4' * 64 + b'"}, "layers": []}'
+    )
 
     def __init__(self) -> None:
         self.target = ''
@@ -624,7 +629,7 @@ def test_plain_http_carries_credentials_only_to_insecure_registries(insecure: bo
     asked: list[str] = []
     options = Options(
         {'docker.io': 'http://mirror.example'}, frozenset({'mirror.example'} if insecure else ()),
-        5.0, _asking_lookup(asked),
+        _asking_lookup(asked),
     )
     manifest = 'http://mirror.example/v2/library/python/manifests/3'
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -633,7 +638,7 @@ def test_plain_http_carries_credentials_only_to_insecure_registries(insecure: bo
             rsps.add('HEAD', manifest, status=200, headers={'Docker-Content-Digest': 'sha256:' + 'a' * 64},
                      match=[responses.matchers.header_matcher({'Authorization': f'Basic {ENCODED}'})])
         _basic_challenge(rsps, manifest)
-        client = Client(options)
+        client = Client(Http(5.0, options.insecure), options)
         if insecure:
             assert client.digest(reference.parse('python:3')) == 'sha256:' + 'a' * 64
         else:
@@ -646,7 +651,7 @@ def test_plain_http_carries_credentials_only_to_insecure_registries(insecure: bo
 
 def test_a_plain_http_token_realm_elsewhere_gets_no_credentials() -> None:
     asked: list[str] = []
-    options = Options({}, frozenset({'reg.example:5000'}), 5.0, _asking_lookup(asked))
+    options = Options({}, frozenset({'reg.example:5000'}), _asking_lookup(asked))
     digest = 'sha256:' + 'b' * 64
     with responses.RequestsMock() as rsps:
         rsps.add('HEAD', 'http://reg.example:5000/v2/', status=401, headers={
@@ -655,7 +660,7 @@ def test_a_plain_http_token_realm_elsewhere_gets_no_credentials() -> None:
         rsps.add('HEAD', 'http://reg.example:5000/v2/team/app/manifests/v1', status=200,
                  headers={'Docker-Content-Digest': digest},
                  match=[responses.matchers.header_matcher({'Authorization': 'Bearer anonymous-token'})])
-        client = Client(options)
+        client = Client(Http(5.0, options.insecure), options)
         assert client.digest(reference.parse('reg.example:5000/team/app:v1')) == digest
         token_request = rsps.calls[-2].request
     assert 'Authorization' not in token_request.headers

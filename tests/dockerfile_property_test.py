@@ -21,8 +21,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from pin_from import dockerfile
-from pin_from import rewrite
-from pin_from.pin import pinned_text
+from pin_from import files
+from pin_from import edit
+from pin_from.edit import pinned_text
 
 EXAMPLES = int(os.environ.get('PIN_FROM_HYPOTHESIS_EXAMPLES', '200'))
 settings.register_profile(
@@ -358,7 +359,7 @@ def edits_for(text: str) -> list[tuple[int, int, str]]:
 
 
 def pin(text: str) -> str:
-    return rewrite.splice(text, edits_for(text))
+    return edit.splice(text, edits_for(text))
 
 
 # --- properties ---------------------------------------------------------
@@ -395,7 +396,7 @@ def test_pinning_changes_only_reference_tokens(doc):
         expected_tag = '' if old.ref.tag is not None else ':latest'
         assert re.fullmatch(re.escape(expected_tag) + r'@sha256:[0-9a-f]{64}', suffix)
     # Removing the inserted suffixes gives back the input, character for character.
-    undone = rewrite.splice(out, [(new.start, new.end, old.text) for old, new in zip(before, after_sites)])
+    undone = edit.splice(out, [(new.start, new.end, old.text) for old, new in zip(before, after_sites)])
     assert undone == doc.text
 
 
@@ -411,7 +412,7 @@ def test_pinning_twice_changes_nothing(doc):
 @given(dockerfiles())
 def test_bytes_round_trip(doc):
     """BOM and CRLF survive decode -> splice -> encode, byte for byte."""
-    text = dockerfile.decode(doc.data)
+    text = files.decode(doc.data)
     assert text == doc.text
     assert text.encode('utf-8') == doc.data
     out = pin(text).encode('utf-8')
@@ -420,4 +421,4 @@ def test_bytes_round_trip(doc):
     assert out.count(b'\n') == doc.data.count(b'\n')
     if doc.eol == '\r\n':  # no line ending was changed or added
         assert out.count(b'\n') == out.count(b'\r\n')
-    assert dockerfile.decode(out) == doc.pinned
+    assert files.decode(out) == doc.pinned

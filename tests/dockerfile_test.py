@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pin_from import dockerfile
-from pin_from.errors import DockerfileError
+from pin_from import files
+from pin_from.errors import FileError
 
 D = 'sha256:' + 'b' * 64
 
@@ -95,18 +96,18 @@ def test_problems(text, line, reason):
 
 
 def test_decode_rejects_non_utf8_with_line():
-    with pytest.raises(DockerfileError) as excinfo:
-        dockerfile.decode(b'FROM a\nRUN \xff\n')
+    with pytest.raises(FileError) as excinfo:
+        files.decode(b'FROM a\nRUN \xff\n')
     assert excinfo.value.line == 2
     assert 'UTF-8' in str(excinfo.value)
 
 
 def test_decode_keeps_bom():
-    assert dockerfile.decode(b'\xef\xbb\xbfFROM a\n').encode() == b'\xef\xbb\xbfFROM a\n'
+    assert files.decode(b'\xef\xbb\xbfFROM a\n').encode() == b'\xef\xbb\xbfFROM a\n'
 
 
 def test_bad_escape_directive():
-    with pytest.raises(DockerfileError, match='escape'):
+    with pytest.raises(FileError, match='escape'):
         dockerfile.scan('# escape=x\nFROM a\n')
 
 

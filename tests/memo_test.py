@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -64,8 +65,8 @@ def test_unpinned_file_is_pinned_from_the_memo(cache_dir, tmp_path, monkeypatch)
 def test_a_memo_that_does_not_fit_is_ignored(cache_dir, tmp_path, rows):
     path = tmp_path / 'Dockerfile'
     path.write_text(SOURCE)
-    key = memo.key(memo._scanner_id(), SOURCE.encode())
-    (cache_dir / SCANS_FILE).write_text(json.dumps({'version': 1, 'entries': {key: [rows, 4e9]}}))
+    key = memo.Memo(Cache(str(cache_dir))).key('dockerfile', SOURCE.encode())
+    (cache_dir / SCANS_FILE).write_text(json.dumps({'version': 1, 'entries': {key: [rows, time.time()]}}))
     assert pin(cache_dir, path) == 1
     assert path.read_text() == SOURCE.replace('python:3.12', f'python:3.12@{D}')
 
@@ -73,10 +74,10 @@ def test_a_memo_that_does_not_fit_is_ignored(cache_dir, tmp_path, rows):
 def test_a_new_lexer_does_not_trust_old_entries(cache_dir, tmp_path, monkeypatch):
     path = tmp_path / 'Dockerfile'
     path.write_text(SOURCE)
-    key = memo.key(memo._scanner_id(), SOURCE.encode())
-    (cache_dir / SCANS_FILE).write_text(json.dumps({'version': 1, 'entries': {key: [[], 4e9]}}))
+    key = memo.Memo(Cache(str(cache_dir))).key('dockerfile', SOURCE.encode())
+    (cache_dir / SCANS_FILE).write_text(json.dumps({'version': 1, 'entries': {key: [[], time.time()]}}))
     assert pin(cache_dir, path) == 0  # the memo says clean (a lie, for this test)
-    monkeypatch.setattr(memo, '_scanner_id', lambda: 'another-lexer')
+    monkeypatch.setattr(memo, '_scanner_id', lambda kind: 'another-lexer')
     assert pin(cache_dir, path) == 1  # another lexer version scans again
     assert f'python:3.12@{D}' in path.read_text()
 
@@ -94,5 +95,5 @@ def test_problems_are_reported_every_time(cache_dir, tmp_path, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM Python:3\n')
     for _ in range(2):
-        assert pin(cache_dir, path) == 1
+        assert pin(cache_dir, path) == 3
         assert 'must be lowercase' in capsys.readouterr().out

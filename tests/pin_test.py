@@ -179,7 +179,7 @@ def test_unknown_tag_is_one_line_error_and_file_untouched(hub, tmp_path, capsys)
     path.write_text(content)
     other = tmp_path / 'Other.Dockerfile'
     other.write_text('FROM python:3.12\n')
-    assert run(hub, path, other) == 1
+    assert run(hub, path, other) == 3
     assert path.read_text() == content  # one failure: the whole file stays
     assert other.read_text() == f'FROM python:3.12@{good}\n'  # partial success is written
     out = capsys.readouterr().out
@@ -197,7 +197,7 @@ def test_unknown_tag_is_one_line_error_and_file_untouched(hub, tmp_path, capsys)
 def test_bad_input_is_one_line_error(hub, tmp_path, capsys, content, message):
     path = tmp_path / 'Dockerfile'
     path.write_bytes(content)
-    assert run(hub, path) == 1
+    assert run(hub, path) == 3
     assert path.read_bytes() == content
     out = capsys.readouterr().out
     assert out == f'{path}{message}' + out[len(f'{path}{message}'):]
@@ -205,7 +205,7 @@ def test_bad_input_is_one_line_error(hub, tmp_path, capsys, content, message):
 
 
 def test_missing_file(tmp_path, capsys):
-    assert main([str(tmp_path / 'nope')]) == 1
+    assert main([str(tmp_path / 'nope')]) == 3
     assert capsys.readouterr().out == f'{tmp_path / "nope"}: no such file\n'
 
 
@@ -239,7 +239,7 @@ def test_offline(hub, tmp_path, capsys):
     digest = hub.push('python', '3.12')
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.12\nFROM python:3.13\n')
-    assert main(['--offline', str(path)]) == 1
+    assert main(['--offline', str(path)]) == 3
     assert path.read_text() == 'FROM python:3.12\nFROM python:3.13\n'
     out = capsys.readouterr().out
     assert f'{path}:1: python:3.12: not in the cache and --offline was given' in out
@@ -256,9 +256,9 @@ def test_offline(hub, tmp_path, capsys):
 def test_registry_down_is_an_error_and_file_untouched(tmp_path, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM 127.0.0.1:9/app:1\n')
-    assert main(['--timeout', '2', str(path)]) == 1
+    assert main(['--timeout', '2', str(path)]) == 3
     assert path.read_text() == 'FROM 127.0.0.1:9/app:1\n'
-    assert capsys.readouterr().out == f'{path}:1: 127.0.0.1:9/app:1: cannot reach 127.0.0.1:9\n'
+    assert capsys.readouterr().out == f'{path}:1: 127.0.0.1:9/app:1: cannot reach 127.0.0.1:9 (connection refused)\n'
 
 
 def test_token_auth_flow_one_token_per_repository(token_registry, repo_factory, tmp_path):
@@ -297,8 +297,8 @@ def test_mirror_keeps_the_name_in_the_file(hub, registry, tmp_path):
 def test_bad_mirror_spec_is_one_line(tmp_path, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3\n')
-    assert main(['--registry-mirror', 'nonsense', str(path)]) == 1
-    assert capsys.readouterr().err == "pin-from: --registry-mirror 'nonsense': expected SOURCE=TARGET\n"
+    assert main(['--registry-mirror', 'nonsense', str(path)]) == 2
+    assert capsys.readouterr().err == "pin-from: error: --registry-mirror 'nonsense': expected SOURCE=TARGET\n"
 
 
 def test_no_files_is_a_noop():

@@ -30,8 +30,8 @@ def hub(registry, repo_factory):
             delete_tag(registry.url, f'{prefix}/library/{name}', digest)
 
         def main(self, *args):
-            return main(['--registry-mirror', self.mirror, '--library-url', str(SHARED / 'current' / 'library'),
-                         *map(str, args)])
+            library = ['--library-url', str(SHARED / 'current' / 'library')] if '--update' in args else []
+            return main(['--registry-mirror', self.mirror, *library, *map(str, args)])
 
     return Hub()
 
@@ -115,7 +115,7 @@ def test_deleted_tag_is_an_error_and_file_untouched(hub, tmp_path, capsys):
     content = f'FROM alpine:3.19@{old}\n'
     path.write_text(content)
     hub.delete('alpine', old)
-    assert hub.main('--update', path) == 1
+    assert hub.main('--update', path) == 3
     assert path.read_text() == content
     assert capsys.readouterr().out == f"{path}:1: alpine:3.19@{old}: tag '3.19' not found in {hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]}\n"
 
@@ -156,8 +156,12 @@ def test_bad_platform_is_one_line_error(hub, tmp_path, capsys):
     hub.push('busybox', '1.36', seed='2')
     path = tmp_path / 'Dockerfile'
     path.write_text(f'FROM busybox:1.36@{old}\n')
-    assert hub.main('--update', '--platform', 'amd64', path) == 1
-    assert "--platform 'amd64': expected OS/ARCH[/VARIANT]" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        hub.main('--update', '--platform', 'amd64', path)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "pin-from: error: argument --platform: 'amd64': expected OS/ARCH[/VARIANT]\n"
+    assert path.read_text() == f'FROM busybox:1.36@{old}\n'
 
 
 def test_old_digest_gone_from_the_registry(hub, tmp_path):

@@ -1,0 +1,132 @@
+"""One way in for a file: read, decode, choose the scanner, scan (through the memo).
+
+Only regular files are read (a FIFO or a device given as a file is refused
+before a byte is read), at most :data:`MAX_FILE` bytes. Text must be UTF-8 (a
+BOM stays, as U+FEFF, so it round-trips). What a file holds comes back as a
+:class:`Loaded` value, and what is wrong with it as :class:`Finding` values:
+nothing here prints.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import NamedTuple
+from typing import Sequence
+from typing import TYPE_CHECKING
+
+from pin_from import kinds
+from pin_from.errors import FileError
+from pin_from.sites import Scan
+
+if TYPE_CHECKING:
+    from pin_from.memo import Memo
+
+MAX_FILE = 8 * 1024 * 1024
+
+
+class Missing(FileError):
+    """No file at that path."""
+
+
+class Loaded(NamedTuple):
+    path: str
+    data: bytes
+    text: str
+    scan: Scan
+    kind: str
+
+
+class Finding(NamedTuple):
+    """One line of output about a file: ``path:line: text``."""
+
+    path: str
+    line: int | None
+    text: str
+    error: bool  # False: a -v remark (a skip)
+
+
+class Batch(NamedTuple):
+    files: list[Loaded]  # readable, with no problems
+    findings: list[Finding]  # in file order
+
+    @property
+    def failed(self) -> bool:
+        return any(f.error for f in self.findings)
+
+
+def read_regular(path: str, cap: int, what: str = 'file') -> bytes:
+    """The bytes of a regular file (symlinks followed), at most ``cap`` of them."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0))
+    except FileNotFoundError:
+        raise Missing('no such file') from None
+    except IsADirectoryError:
+        raise FileError('is a directory') from None
+    except OSError as e:
+        raise FileError(_os_reason(e, 'cannot read')) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise FileError('is a directory')
+        raise FileError(f'is not a regular {what} (a pipe, socket or device); not read')
+    with os.fdopen(fd, 'rb') as f:
+        try:
+            data = f.read(cap + 1)
+        except OSError as e:
+            raise FileError(_os_reason(e, 'cannot read')) from None
+    if len(data) > cap:
+        raise FileError(f'is larger than {cap // (1024 * 1024)} MiB; not read')
+    return data
+
+
+def _os_reason(e: OSError, verb: str) -> str:
+    if e.errno == errno.ENOSPC:
+        return f'{verb}: disk full'
+    return f'{verb}: {e.strerror or e}'
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM stays as U+FEFF so it round-trips)."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        raise FileError('not valid UTF-8', line) from None
+
+
+def load(path: str, data: bytes | None = None) -> Loaded:
+    """Read (unless ``data`` is given), decode and scan one file. Raises FileError."""
+    if data is None:
+        data = read_regular(path, MAX_FILE)
+    text = decode(data)
+    kind = kinds.kind_for(path)
+    return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind)
+
+
+def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
+    """A file's problems (errors) and, with -v, its skips."""
+    ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}', True) for p in loaded.scan.problems]
+    if verbose:
+        ret += [Finding(loaded.path, s.line, f'skipped {s.text}: {s.reason}', False) for s in loaded.scan.skips]
+    return ret
+
+
+def load_all(paths: Sequence[str], verbose: bool, memo: Memo | None = None) -> Batch:
+    """Every file, scanned; with a ``memo``, only files that need pinning are kept
+    (unchanged, pinned files are known clean without being lexed)."""
+    batch = Batch([], [])
+    for path in paths:
+        try:
+            loaded = memo.load(path) if memo is not None else load(path)
+        except FileError as e:
+            batch.findings.append(Finding(path, e.line, str(e), True))
+            continue
+        problems = findings(loaded, verbose)
+        batch.findings.extend(problems)
+        if loaded.scan.problems:
+            continue  # a file with a problem is never written
+        if memo is None or loaded.scan.sites:
+            batch.files.append(loaded)
+    return batch
