@@ -90,7 +90,7 @@ def hub(registry, unique_repo: str) -> Hub:
 
 
 def run_recipe(
-        project: Project, mirror: str, tmp_path: Path, **env: str,
+        project: Project, mirror: str, tmp_path: Path, cwd: str = '', **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """The script as a CI job runs it; ``env`` adds PIN_FROM_* settings."""
     job_env = {
@@ -101,7 +101,7 @@ def run_recipe(
                    GITHUB_OUTPUT=str(tmp_path / 'github-output'), **env)
     return subprocess.run(
         ('bash', str(SCRIPT), '--registry-mirror', mirror, '--library-url', str(LIBRARY)),
-        cwd=project.work, env=job_env, capture_output=True, text=True, timeout=120,
+        cwd=project.work / cwd, env=job_env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -162,11 +162,13 @@ def test_a_second_move_refreshes_the_same_branch(project, hub, tmp_path):
 
 def test_nothing_moved_exits_0_and_pushes_nothing(project, hub, tmp_path):
     old = hub.push('python:3.12-slim', 'a', '3.12.6')
-    project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n'})
+    project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n', 'sub/README': 'docs\n'})
 
-    proc = run_recipe(project, hub.mirror, tmp_path)
+    # from a subdirectory, with a report path relative to it
+    proc = run_recipe(project, hub.mirror, tmp_path, cwd='sub', PIN_FROM_REPORT='../../report.md')
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'no base image tag moved' in proc.stdout
+    assert (tmp_path / 'report.md').read_text() == 'No base image tag moved.\n'
     assert project.remote_heads() == ['refs/heads/main']
     assert git('status', '--porcelain', cwd=project.work) == ''
     assert github_output(tmp_path) == 'moved=false\n'
