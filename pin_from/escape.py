@@ -1,40 +1,95 @@
-"""Text from outside, made safe for a terminal or a Markdown report."""
+"""Untrusted text (from images, registries, files) made safe to show.
+
+Three shapes, one rule: a character that could change what a reader sees
+elsewhere (move the cursor, set a terminal title, reorder text, start a
+Markdown heading, an HTML tag, a link or a mention) never passes through raw.
+
+* :func:`terminal`: for lines printed to a terminal or a CI log. C0 and C1
+  control characters, DEL, line/paragraph separators, lone surrogates and the
+  bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) become
+  visible ``\\xNN`` / ``\\uNNNN`` escapes; every other character, ordinary
+  Unicode included, is kept.
+* :func:`code_span`: a Markdown inline code span that no content can break
+  out of, fit for a table cell; length-capped.
+* :func:`markdown_text`: prose for Markdown (a report, a PR body): every
+  Markdown-significant character backslash-escaped, ``@`` put in a code span
+  so that no mention fires; length-capped.
+
+Pure functions, no imports from the rest of pin-from.
+"""
 from __future__ import annotations
 
 import re
+import string
 
-_CONTROL_RE = re.compile('[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]')
+ELLIPSIS = '…'
+DEFAULT_LIMIT = 200
+PIPE_STAND_IN = '¦'  # U+00A6: a "|" inside a table cell splits it even in a code span
+
+_BIDI = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+_SEPARATORS = frozenset((0x2028, 0x2029))
+_PUNCTUATION = frozenset(string.punctuation)
+_BACKTICKS_RE = re.compile('`+')
 
 
-def _escaped(m: re.Match[str]) -> str:
-    c = ord(m.group())
-    return f'\\x{c:02x}' if c < 0x100 else f'\\u{c:04x}'
+def _unsafe(code: int) -> bool:
+    return (
+        code < 0x20 or 0x7F <= code <= 0x9F or code in _BIDI or code in _SEPARATORS
+        or 0xD800 <= code <= 0xDFFF
+    )
+
+
+def _escape_char(char: str) -> str:
+    """``char`` itself, or its visible escape if it is unsafe on a terminal."""
+    code = ord(char)
+    if not _unsafe(code):
+        return char
+    return f'\\x{code:02x}' if code < 0x100 else f'\\u{code:04x}'
 
 
 def terminal(text: str) -> str:
-    """Control characters (and bidi overrides) shown as escapes; tab kept."""
-    return _CONTROL_RE.sub(_escaped, text)
+    """``text`` with control, bidi-override and separator characters escaped."""
+    return ''.join(map(_escape_char, text))
 
 
-_RUN_RE = re.compile('`+')
-_MD_SPECIAL_RE = re.compile(r'([\\`*_\[\]<>#|@!~&])')
-MAX_VALUE = 200
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text``, the last one ``…`` if it was cut."""
+    return text if len(text) <= limit else text[:max(0, limit - 1)] + ELLIPSIS
 
 
-def _capped(text: str, limit: int) -> str:
-    text = terminal(text.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '))
-    return text if len(text) <= limit else text[:limit - 1] + '…'
+def code_span(text: str, limit: int = DEFAULT_LIMIT) -> str:
+    """``text`` as one CommonMark/GFM inline code span that nothing breaks out of.
+
+    Control characters (newlines included) are escaped as by :func:`terminal`,
+    ``|`` becomes ``¦`` (a GFM table splits cells at a pipe even inside a code
+    span), ``text`` is cut to ``limit`` characters (before escaping) with ``…``, and the
+    fence is one backtick longer than the longest backtick run inside, padded
+    with a space where CommonMark would otherwise eat one or merge backticks.
+    """
+    cut = _cut(text, limit)
+    content = ''.join(PIPE_STAND_IN if c == '|' else _escape_char(c) for c in cut) or ' '
+    runs = _BACKTICKS_RE.findall(content)
+    fence = '`' * (max(map(len, runs), default=0) + 1)
+    if content.startswith('`') or content.endswith('`') or (
+            content.startswith(' ') and content.endswith(' ') and content.strip(' ')):
+        content = f' {content} '
+    return f'{fence}{content}{fence}'
 
 
-def code_span(text: str, limit: int = MAX_VALUE) -> str:
-    """A Markdown code span nothing can break out of, fit for a table cell."""
-    text = _capped(text, limit).replace('|', '\\|')
-    longest = max((len(m.group()) for m in _RUN_RE.finditer(text)), default=0)
-    fence = '`' * (longest + 1)
-    pad = ' ' if text.startswith(('`', ' ')) or text.endswith(('`', ' ')) or not text.strip() else ''
-    return f'{fence}{pad}{text}{pad}{fence}'
+def _markdown_char(char: str) -> str:
+    if char == '@':
+        return '`@`'  # a code element: GitHub never turns it into a mention
+    if char in _PUNCTUATION:
+        return '\\' + char  # CommonMark: any ASCII punctuation may be escaped
+    return _escape_char(char)
 
 
-def markdown_text(text: str, limit: int = MAX_VALUE) -> str:
-    """Prose from outside as literal Markdown text: no markup, links, HTML or mentions."""
-    return _MD_SPECIAL_RE.sub(r'\\\1', _capped(text, limit))
+def markdown_text(text: str, limit: int = DEFAULT_LIMIT) -> str:
+    """``text`` as inert Markdown prose (no markup, no HTML, no mention), capped.
+
+    Every ASCII punctuation character is backslash-escaped (so ``# * _ [ ] < >
+    | ` \\`` and list or heading markers render as themselves), ``@`` is shown
+    in a code span, control characters are escaped as by :func:`terminal`,
+    and ``text`` is cut to ``limit`` characters (before escaping) with ``…``.
+    """
+    return ''.join(map(_markdown_char, _cut(text, limit)))

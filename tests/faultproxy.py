@@ -11,6 +11,10 @@ times) and answered by the first match, else passed through::
         proxy.add(Delay(2.0))           # answer late (then pass through)
         proxy.add(Stop())               # stop listening; every later request fails
 
+Actions that write their own answer (trickling, endless or compressed bodies)
+subclass :class:`Custom`; ``tests/hostile_servers.py`` holds them, and a
+proxy without an upstream (``FaultProxy(None)``) answers 404 to the rest.
+
 ``tls=`` makes it serve HTTPS (see :func:`self_signed`), a way to put a real
 certificate problem in front of the registry. :meth:`FaultProxy.seen` lists
 the requests, with the Authorization *scheme* only, never its value.
@@ -46,6 +50,7 @@ from tests.registry import Service
 
 UPSTREAM_TIMEOUT = 10.0
 # Not forwarded either way (RFC 9110 7.6.1), plus what the proxy sets itself.
+_NOT_FOUND = b'{"errors":[{"code":"NAME_UNKNOWN","message":"not here"}]}'
 _HOP = frozenset((
     'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te',
     'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date', 'server',
@@ -83,7 +88,18 @@ class Stop:
     """The registry goes away: stop listening, reset this and every later request."""
 
 
-Action = Union[Pass, Status, Reset, Delay, Stop]
+class Custom:
+    """An action that writes the whole answer itself (see tests/hostile_servers.py).
+
+    ``serve`` must return once ``down`` is set (the proxy is stopping), and
+    bound its own time and size: nothing a test starts may outlive it.
+    """
+
+    def serve(self, handler: http.server.BaseHTTPRequestHandler, down: threading.Event) -> None:
+        raise NotImplementedError
+
+
+Action = Union[Pass, Status, Reset, Delay, Stop, Custom]
 
 
 @dataclass
@@ -192,8 +208,8 @@ class _Server(http.server.ThreadingHTTPServer):
 class FaultProxy(Service):
     """See the module docstring. Thread-safe; a context manager."""
 
-    def __init__(self, upstream: str, *, tls: tuple[Path, Path] | None = None) -> None:
-        self.upstream = upstream  # HOST:PORT of the real registry (plain HTTP)
+    def __init__(self, upstream: str | None, *, tls: tuple[Path, Path] | None = None) -> None:
+        self.upstream = upstream  # HOST:PORT of the real registry (plain HTTP); None: 404s
         self.tls: ssl.SSLContext | None = None
         if tls is not None:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -282,8 +298,13 @@ class FaultProxy(Service):
         if isinstance(action, Delay):
             if self._down.wait(action.seconds):
                 action = Reset()
-        handler.close_connection = isinstance(action, Reset)
-        if isinstance(action, Reset):
+        handler.close_connection = isinstance(action, (Reset, Custom))
+        if isinstance(action, Custom):
+            try:
+                action.serve(handler, self._down)
+            except OSError:  # the client gave up: expected here
+                pass
+        elif isinstance(action, Reset):
             _reset(handler.connection)
         elif isinstance(action, Status):
             self._answer(handler, action.code, list(action.headers.items()), action.body)
@@ -304,6 +325,9 @@ class FaultProxy(Service):
             handler.wfile.write(body)
 
     def _forward(self, handler: _Handler) -> None:
+        if self.upstream is None:
+            self._answer(handler, 404, [('Content-Type', 'application/json')], _NOT_FOUND)
+            return
         length = int(handler.headers.get('Content-Length') or 0)
         body = handler.rfile.read(length) if length else None
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
