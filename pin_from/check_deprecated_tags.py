@@ -138,10 +138,10 @@ def _map(fn: Callable[[str], T], names: list[str]) -> dict[str, T]:
         return dict(zip(names, pool.map(fn, names)))
 
 
-def _unreachable(url: str, error: PinFromError) -> str:
+def _unreachable(error: PinFromError) -> str:
     """One line per run when the library cannot be read: the cause and the ways out."""
     return (
-        f'cannot read the official-images library at {url}: {error}. Ways out: '
+        f'cannot read the official-images library: {error}. Ways out: '
         '--library-url DIR or PIN_FROM_LIBRARY_URL=DIR (the library/ folder of a git clone of '
         'docker-library/official-images), a warmed cache with --offline, or skip the hook '
         '(SKIP=check-deprecated-tags git commit ...)'
@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
     verdicts = _map(data.verdict, sorted({s.ref.official_name for _, s in sites if _judged(s)}))
     unavailable = [v.error for v in verdicts.values() if isinstance(v.error, Unavailable)]
     if unavailable:
-        out.note(_unreachable(data.library_url, unavailable[0]))
+        out.note(_unreachable(unavailable[0]))
         status |= cli.FAILED
     flagged = sorted({
         s.ref.official_name for _, s in sites

@@ -51,6 +51,7 @@ from pin_from.errors import RegistryError
 HUB_KEY = 'https://index.docker.io/v1/'
 HUB_NAMES = frozenset(('docker.io', 'index.docker.io', 'registry-1.docker.io'))
 HELPER_TIMEOUT = 30.0
+HELPER_MAX_OUTPUT = 64 * 1024  # a helper printing more is broken (or hostile)
 _NOT_FOUND = 'credentials not found in native keychain'
 _HELPER_NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]*')
 
@@ -174,9 +175,58 @@ def decode_entry(entry: object, where: str) -> Auth | None:
     return auth or None
 
 
+class OutputTooLarge(subprocess.SubprocessError):
+    """A helper that printed more than HELPER_MAX_OUTPUT bytes: killed."""
+
+
+def bounded_run(
+        args: list[str], input: bytes, timeout: float, **_: object,
+) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run`` with its output capped at :data:`HELPER_MAX_OUTPUT`
+    (stdout and stderr together) and a deadline: a helper that prints forever
+    is killed, not read into memory."""
+    import selectors
+    import time
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(input)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
+    ends = time.monotonic() + timeout
+    total = 0
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while sel.get_map():
+            left = ends - time.monotonic()
+            if left <= 0:
+                proc.kill()
+                proc.wait()
+                raise subprocess.TimeoutExpired(args, timeout)
+            for key, _events in sel.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                chunks[key.fd].append(data)
+                total += len(data)
+                if total > HELPER_MAX_OUTPUT:
+                    proc.kill()
+                    proc.wait()
+                    raise OutputTooLarge()
+    returncode = proc.wait(max(0.1, ends - time.monotonic()))
+    out, err = (b''.join(chunks[f.fileno()]) for f in (proc.stdout, proc.stderr))
+    proc.stdout.close()
+    proc.stderr.close()
+    return subprocess.CompletedProcess(args, returncode, out, err)
+
+
 def run_helper(
         helper: str, address: str, registry: str,
-        run: Runner = subprocess.run, search_path: str | None = None,
+        run: Runner = bounded_run, search_path: str | None = None,
 ) -> Auth | None:
     """``docker-credential-HELPER get`` for ``address``; ``None`` if it has nothing."""
     program = f'docker-credential-{helper}'
@@ -193,6 +243,11 @@ def run_helper(
     except subprocess.TimeoutExpired:
         raise CredentialsError(
             f'credential helper {program} for {registry} did not answer in {HELPER_TIMEOUT:g} s',
+        ) from None
+    except OutputTooLarge:
+        raise CredentialsError(
+            f'credential helper {program} for {registry} printed more than '
+            f'{HELPER_MAX_OUTPUT // 1024} KiB; stopped',
         ) from None
     except OSError:
         raise CredentialsError(f'credential helper {program} for {registry} could not be run') from None
@@ -248,7 +303,7 @@ class Lookup:
     once (a failure too: it is raised again, the helper is not re-run).
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None, run: Runner = subprocess.run) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, run: Runner = bounded_run) -> None:
         self._environ = dict(os.environ if environ is None else environ)
         self._run = run
         self._lock = threading.Lock()

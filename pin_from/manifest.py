@@ -25,7 +25,7 @@ IMAGE_TYPES = frozenset((OCI_MANIFEST, DOCKER_MANIFEST))
 MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 MAX_MANIFEST = 4 * 1024 * 1024
 MAX_CONFIG = 8 * 1024 * 1024
-_MAX_STRING = 4096
+_MAX_STRING = 1024 * 1024  # per value; the report shows at most 200 characters of one
 
 
 class MalformedManifest(RegistryError):

@@ -210,7 +210,18 @@ def _report(state: _Run, moves: list[Move]) -> int:
 
 
 def _write_report(path: str, text: str) -> None:
+    """Atomically for a file; in place for a device or pipe (``/dev/stdout``),
+    which must never be replaced by a file."""
+    import stat
     import tempfile
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix='.pin-from-report-', dir=directory)
     try:

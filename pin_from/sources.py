@@ -80,10 +80,8 @@ def _looks_like_library(path: str) -> bool:
 
 def check_docs_dir(base: str, option: str) -> None:
     expect = 'a clone of docker-library/docs, with <image>/deprecated.md files'
-    if not os.path.isdir(base):
+    if not os.path.isdir(base):  # an empty one is fine: no image has a notice
         raise UsageError(f'{option} {base}: no such directory (expected {expect})')
-    if not any(os.path.isdir(os.path.join(base, n)) for n in os.listdir(base)):
-        raise UsageError(f'{option} {base}: holds no image folders (expected {expect})')
 
 
 def _join(base: str, relpath: str) -> str:
@@ -131,7 +129,7 @@ class Fetcher:
         try:
             resp = self._http().request('GET', url, headers=headers, cap=MAX_SIZE, follow=True)
         except TransportError as e:
-            raise LibraryUnavailable(str(e)) from None
+            raise LibraryUnavailable(f'{url}: {e}') from None
         except BodyError as e:
             raise LibraryError(f'{url} answered {e}') from None
         if resp.status == 304 and stale is not None:

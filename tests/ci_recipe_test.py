@@ -187,7 +187,6 @@ def test_registry_down_fails_and_pushes_nothing(project, hub, tmp_path):
     assert github_output(tmp_path) == ''
 
 
-@pytest.mark.xfail(strict=True, reason='needs exit code 3 for errors')
 def test_a_failed_lookup_among_moves_fails_and_pushes_nothing(project, hub, tmp_path):
     """One tag moved, another is gone: a partial update must not look like success."""
     moved = hub.push('python:3.12-slim', 'a', '3.12.6')
