@@ -192,7 +192,12 @@ class _Walker:
         self.problems: list[Problem] = []
 
     def result(self) -> Scan:
-        return Scan(tuple(self.sites), tuple(self.skips), tuple(self.problems))
+        """In file order, as the Dockerfile lexer reports them."""
+        return Scan(
+            tuple(sorted(self.sites, key=lambda s: s.start)),
+            tuple(sorted(self.skips, key=lambda s: s.line)),
+            tuple(sorted(self.problems, key=lambda p: p.line)),
+        )
 
     def first_visit(self, node: Node, role: str) -> bool:
         """True once per (node, role): an alias never walks a node again."""
