@@ -36,6 +36,7 @@ KINDS = ('compose', 'workflow', 'action', 'gitlab-ci', 'yaml')
 NAMED_KINDS = frozenset(KINDS) - {'yaml'}  # recognised by file name: invalid YAML is a problem
 IGNORED = 'under a "# pin-from: ignore" comment'
 DOCKER_SCHEME = 'docker://'
+BUILT = 'compose-built'  # not a site kind: the image a Compose service builds
 
 _YAML_SUFFIXES = ('.yml', '.yaml')
 _COMPOSE_RE = re.compile(r'(?:docker-)?compose[^/]*\.ya?ml')
@@ -136,7 +137,7 @@ def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
         ),))
     except RecursionError:
         return Scan((), (), (Problem(1, '', 'merge keys nested too deeply to follow'),))
-    return walker.result()
+    return walker.finish()
 
 
 def _unparsable(text: str, kind: str, e: Exception) -> Scan:
@@ -184,7 +185,8 @@ class _Walker:
         self.shift = shift
         self.to_char = to_char
         self.budget = 10_000 + len(text) // 2
-        self.flat: dict[int, dict[str, Node]] = {}
+        self.flat: dict[int, dict[str, tuple[Node, Node]]] = {}
+        self.found: list[tuple[int, int, Node, str, str]] = []
         self.seen: set[tuple[int, str]] = set()
         self.newlines: list[int] | None = None
         self.sites: list[Site] = []
@@ -209,30 +211,34 @@ class _Walker:
 
     # mappings, with merge keys (``<<: *defaults``) as the constructor reads them
 
-    def items(self, node: Node | None) -> dict[str, Node]:
-        """A mapping's scalar keys and their values; empty for anything else."""
+    def pairs(self, node: Node | None) -> dict[str, tuple[Node, Node]]:
+        """A mapping's scalar keys and their (key, value) nodes; empty for anything else."""
         if not isinstance(node, MappingNode):
             return {}
         if id(node) in self.flat:
             return self.flat[id(node)]
         self.flat[id(node)] = {}  # a mapping merging itself sees nothing more
-        merged: list[tuple[str, Node]] = []
-        explicit: list[tuple[str, Node]] = []
+        merged: list[tuple[str, tuple[Node, Node]]] = []
+        explicit: list[tuple[str, tuple[Node, Node]]] = []
         for key, value in node.value:
             if key.tag == _MERGE:
                 sources = value.value if isinstance(value, SequenceNode) else [value]
                 for source in reversed(sources):
-                    merged.extend(self.items(source).items())
+                    merged.extend(self.pairs(source).items())
             elif isinstance(key, ScalarNode):
-                explicit.append((key.value, value))
+                explicit.append((key.value, (key, value)))
         self.spend(len(merged) + len(explicit))
         ret = dict(merged + explicit)
         self.flat[id(node)] = ret
         return ret
 
+    def values(self, node: Node | None) -> list[Node]:
+        return [value for _, value in self.pairs(node).values()]
+
     def get(self, node: Node | None, *path: str) -> Node | None:
         for key in path:
-            node = self.items(node).get(key)
+            pair = self.pairs(node).get(key)
+            node = pair[1] if pair else None
         return node
 
     def seq(self, node: Node | None) -> list[Node]:
@@ -248,11 +254,30 @@ class _Walker:
 
     # image values
 
-    def image(self, node: Node | None, kind: str, scheme: str = '') -> None:
-        """The image written in ``node`` (after ``scheme``, if given): a site,
-        a skip or a problem; nothing for an absent or null value."""
-        if node is None or not self.first_visit(node, 'image'):
-            return
+    def image_in(self, node: Node | None, key: str, kind: str, scheme: str = '') -> None:
+        """The image under ``key`` of a mapping, if any (see :meth:`image`)."""
+        pair = self.pairs(node).get(key)
+        if pair:
+            self.image(pair[1], kind, pair[0], scheme)
+
+    def image(self, node: Node | None, kind: str, where: Node | None = None, scheme: str = '') -> None:
+        """Note an image value, named at ``where`` (its key; else the value).
+
+        Values are judged in the order they are named in the file, so a value
+        named twice (an anchor and its aliases) takes the kind named first.
+        A scheme (``docker://``) is required and is not part of the image.
+        """
+        if node is not None:
+            self.found.append(((where or node).start_mark.index, len(self.found), node, kind, scheme))
+
+    def finish(self) -> Scan:
+        for _, _, node, kind, scheme in sorted(self.found, key=lambda f: f[:2]):
+            if self.first_visit(node, 'image'):
+                self.judge(node, kind, scheme)
+        return self.result()
+
+    def judge(self, node: Node, kind: str, scheme: str) -> None:
+        """A site, a skip or a problem; nothing for a null value or another scheme."""
         if not isinstance(node, ScalarNode):
             if node.tag == '!reference':
                 self.skip(node, 'a GitLab !reference; the value it names is pinned where it is written')
@@ -260,6 +285,10 @@ class _Walker:
                 self.skip(node, 'not a string')
             return
         if node.tag == _NULL or scheme and not node.value.startswith(scheme):
+            return
+        if kind == BUILT:
+            if node.tag == _STR:
+                self.skip(node, 'names the image this service builds (build:); it is not pulled')
             return
         self.scalar(node, kind, len(scheme))
 
@@ -351,14 +380,10 @@ def _expression(text: str) -> str:
 
 def _compose(w: _Walker, docs: list[Node]) -> None:
     for doc in docs:
-        for service in w.items(w.get(doc, 'services')).values():
-            if not w.first_visit(service, 'compose-service'):
-                continue
-            image = w.get(service, 'image')
-            if w.get(service, 'build') is None:
-                w.image(image, 'compose-service')
-            elif isinstance(image, ScalarNode) and image.tag == _STR and w.first_visit(image, 'image'):
-                w.skip(image, 'names the image this service builds (build:); it is not pulled')
+        for service in w.values(w.get(doc, 'services')):
+            if w.first_visit(service, 'compose-service'):
+                built = w.get(service, 'build') is not None
+                w.image_in(service, 'image', BUILT if built else 'compose-service')
 
 
 def _kubernetes(w: _Walker, docs: list[Node]) -> None:
@@ -367,8 +392,7 @@ def _kubernetes(w: _Walker, docs: list[Node]) -> None:
         w.skips.append(skip)
         return
     for doc in docs:
-        fields = w.items(doc)
-        if 'apiVersion' in fields and isinstance(fields.get('kind'), ScalarNode):
+        if w.get(doc, 'apiVersion') is not None and isinstance(w.get(doc, 'kind'), ScalarNode):
             _k8s_object(w, doc)
 
 
@@ -397,7 +421,7 @@ def _pod_spec(w: _Walker, spec: Node | None) -> None:
         return
     for field, kind in _POD_SPEC_FIELDS:
         for container in w.seq(w.get(spec, field)):
-            w.image(w.get(container, 'image'), kind)
+            w.image_in(container, 'image', kind)
 
 
 def _templated(doc: Node) -> bool:
@@ -419,36 +443,36 @@ def _templated(doc: Node) -> bool:
 
 def _workflow(w: _Walker, docs: list[Node]) -> None:
     for doc in docs:
-        for job in w.items(w.get(doc, 'jobs')).values():
+        for job in w.values(w.get(doc, 'jobs')):
             if not w.first_visit(job, 'workflow-job'):
                 continue
             container = w.get(job, 'container')
             if isinstance(container, MappingNode):
-                container = w.get(container, 'image')
-            w.image(container, 'workflow-container')
-            for service in w.items(w.get(job, 'services')).values():
-                w.image(w.get(service, 'image'), 'workflow-service')
+                w.image_in(container, 'image', 'workflow-container')
+            else:
+                w.image_in(job, 'container', 'workflow-container')
+            for service in w.values(w.get(job, 'services')):
+                w.image_in(service, 'image', 'workflow-service')
             _steps(w, w.get(job, 'steps'), 'workflow-step')
 
 
 def _steps(w: _Walker, steps: Node | None, kind: str) -> None:
     for step in w.seq(steps):
-        w.image(w.get(step, 'uses'), kind, scheme=DOCKER_SCHEME)
+        w.image_in(step, 'uses', kind, scheme=DOCKER_SCHEME)
 
 
 def _action(w: _Walker, docs: list[Node]) -> None:
     for doc in docs:
         runs = w.get(doc, 'runs')
-        w.image(w.get(runs, 'image'), 'action-image', scheme=DOCKER_SCHEME)
+        w.image_in(runs, 'image', 'action-image', scheme=DOCKER_SCHEME)
         _steps(w, w.get(runs, 'steps'), 'action-step')
 
 
 def _gitlab(w: _Walker, docs: list[Node]) -> None:
     for doc in docs:
-        top = w.items(doc)
         _gitlab_job(w, doc)
-        _gitlab_job(w, top.get('default'))
-        for name, job in top.items():
+        _gitlab_job(w, w.get(doc, 'default'))
+        for name, (_, job) in w.pairs(doc).items():
             if name not in _GITLAB_GLOBALS and isinstance(job, MappingNode):
                 _gitlab_job(w, job)
 
@@ -457,13 +481,19 @@ def _gitlab_job(w: _Walker, job: Node | None) -> None:
     if job is None or not w.first_visit(job, 'gitlab-job'):
         return
     image = w.get(job, 'image')
-    w.image(w.get(image, 'name') if isinstance(image, MappingNode) else image, 'gitlab-image')
+    if isinstance(image, MappingNode):
+        w.image_in(image, 'name', 'gitlab-image')
+    else:
+        w.image_in(job, 'image', 'gitlab-image')
     services = w.get(job, 'services')
     if not isinstance(services, SequenceNode) or services.tag == '!reference':
-        w.image(services, 'gitlab-service')  # a skip, unless absent or null
+        w.image_in(job, 'services', 'gitlab-service')  # a skip, unless absent or null
         return
     for service in w.seq(services):
-        w.image(w.get(service, 'name') if isinstance(service, MappingNode) else service, 'gitlab-service')
+        if isinstance(service, MappingNode):
+            w.image_in(service, 'name', 'gitlab-service')
+        else:
+            w.image(service, 'gitlab-service')
 
 
 _WALKS: dict[str, Callable[[_Walker, list[Node]], None]] = {
