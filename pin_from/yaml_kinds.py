@@ -39,7 +39,7 @@ DOCKER_SCHEME = 'docker://'
 BUILT = 'compose-built'  # not a site kind: the image a Compose service builds
 
 _YAML_SUFFIXES = ('.yml', '.yaml')
-_COMPOSE_RE = re.compile(r'(?:docker-)?compose[^/]*\.ya?ml')
+_COMPOSE_RE = re.compile(r'(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml')  # not composer.yaml
 _IGNORE_BEFORE_RE = re.compile(r'[ \t]*#[ \t]*pin-from:[ \t]*ignore\b', re.I)
 _IGNORE_AFTER_RE = re.compile(r'(?:^|[ \t])#[ \t]*pin-from:[ \t]*ignore\b', re.I)
 _STR = 'tag:yaml.org,2002:str'
@@ -112,18 +112,24 @@ def char_offsets(text: str, unit: str) -> Callable[[int], int]:
 _LOADER: Loader | None = None
 
 
-def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
-    """All image references in a decoded YAML file of ``kind``, skips and problems."""
+def _default() -> Loader:
     global _LOADER
+    if _LOADER is None:
+        _LOADER = default_loader()
+    return _LOADER
+
+
+def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
+    """All image references in a decoded YAML file of ``kind``, skips and problems.
+
+    ``loader`` is for tests (both loaders must agree); by default libyaml's.
+    """
     if kind not in KINDS:
         raise ValueError(f'unknown YAML kind {kind!r}')
-    if loader is None:
-        if _LOADER is None:
-            _LOADER = default_loader()
-        loader = _LOADER
     if kind == 'yaml' and not all(word in text for word in ('apiVersion', 'kind', 'image')):
         return Scan((), (), ())  # cannot hold a Kubernetes image: not even parsed
-    bom = 1 if text.startswith('\ufeff') else 0
+    loader = loader or _default()
+    bom = 1 if text.startswith('\ufeff') else 0  # loaders disagree on counting it
     try:
         docs = list(yaml.compose_all(text[bom:], Loader=loader))
     except (yaml.YAMLError, RecursionError) as e:
@@ -132,12 +138,12 @@ def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
     try:
         _WALKS[kind](walker, docs)
     except _TooMuchWork:
-        return Scan((), (), (Problem(
-            1, '', 'too many aliases and merge keys to follow (an alias expansion bomb?)',
-        ),))
+        reason = 'too many aliases and merge keys to follow (an alias expansion bomb?)'
     except RecursionError:
-        return Scan((), (), (Problem(1, '', 'merge keys nested too deeply to follow'),))
-    return walker.finish()
+        reason = 'nested too deeply to follow'
+    else:
+        return walker.finish()
+    return Scan((), (), (Problem(1, '', reason),))
 
 
 def _unparsable(text: str, kind: str, e: Exception) -> Scan:
@@ -184,7 +190,7 @@ class _Walker:
         self.text = text
         self.shift = shift
         self.to_char = to_char
-        self.budget = 10_000 + len(text) // 2
+        self.budget = 100_000 + 2 * len(text)  # a legitimate file spends far less
         self.flat: dict[int, dict[str, tuple[Node, Node]]] = {}
         self.found: list[tuple[int, int, Node, str, str]] = []
         self.seen: set[tuple[int, str]] = set()

@@ -56,6 +56,9 @@ def skips(text, kind, loader):
         ('ci/build.gitlab-ci.yml', 'gitlab-ci'),  # an included file, by GitLab's convention
         ('k8s/deployment.yaml', 'yaml'),
         ('mycompose.yaml', 'yaml'),
+        ('composer.yaml', 'yaml'),
+        ('compose_dev.yaml', 'compose'),
+        ('Compose.YML', 'compose'),
         ('compose.json', None),
         ('Dockerfile', None),
         ('README.md', None),
@@ -538,11 +541,25 @@ def test_alias_bomb_is_walked_once(loader):
 
 
 def test_merge_bomb_is_refused(loader):
-    keys = ', '.join(f'k{i}: {i}' for i in range(400))
-    text = f'x: &big {{{keys}}}\nservices:\n' + ''.join(f'  s{i}: {{<<: *big, image: "a:{i}"}}\n' for i in range(400))
+    keys = ', '.join(f'k{i}: {i}' for i in range(600))
+    text = f'x: &big {{{keys}}}\nservices:\n' + ''.join(f'  s{i}: {{<<: *big, image: "a:{i}"}}\n' for i in range(600))
     found = scan(text, 'compose', loader)
     assert not found.sites
     assert [p.reason for p in found.problems] == ['too many aliases and merge keys to follow (an alias expansion bomb?)']
+
+
+def test_merges_of_a_real_size_are_followed(loader):
+    keys = ''.join(f'  k{i}: {i}\n' for i in range(100))
+    text = f'x-common: &common\n{keys}services:\n' + ''.join(
+        f'  s{i}:\n    <<: *common\n    image: a:{i}\n' for i in range(200)
+    )
+    assert len(sites(text, 'compose', loader)) == 200
+
+
+def test_deep_nesting_is_a_problem(loader):
+    text = 'services: ' + '[' * 5000 + ']' * 5000 + '\n'
+    [problem] = scan(text, 'compose', loader).problems
+    assert problem.line == 1 and problem.reason.startswith('not valid YAML: ')
 
 
 def test_recursive_structures_end(loader):
