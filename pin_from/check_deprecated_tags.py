@@ -166,7 +166,7 @@ def _check_sources(args: argparse.Namespace, out: Output) -> _Data:
 
 
 def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
-    batch = files.load_all(args.filenames, args.verbose)
+    batch = files.load_all(args.filenames, args.verbose, only=args.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK

@@ -19,6 +19,7 @@ from typing import NoReturn
 from typing import Sequence
 
 from pin_from import cache
+from pin_from import kinds
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
 from pin_from.http import DEFAULT_TIMEOUT
@@ -94,6 +95,17 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         '-v', '--verbose', action='store_true',
         help='also say what was skipped and why',
     )
+    parser.add_argument(
+        '--kinds', type=_kinds, default=None, metavar='KIND[,KIND...]',
+        help=f'only these kinds of file ({", ".join(kinds.KINDS)}; default all)',
+    )
+
+
+def _kinds(text: str) -> frozenset[str]:
+    try:
+        return kinds.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_registry_options(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import AbstractSet
 from typing import NamedTuple
 from typing import Sequence
 from typing import TYPE_CHECKING
@@ -113,11 +114,19 @@ def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
     return ret
 
 
-def load_all(paths: Sequence[str], verbose: bool, memo: Memo | None = None) -> Batch:
-    """Every file, scanned; with a ``memo``, only files that need pinning are kept
-    (unchanged, pinned files are known clean without being lexed)."""
+def load_all(
+        paths: Sequence[str], verbose: bool, memo: Memo | None = None,
+        only: AbstractSet[str] | None = None,
+) -> Batch:
+    """Every file (of the kinds in ``only``), scanned; with a ``memo``, only files
+    that need pinning are kept (unchanged, pinned files are known clean without
+    being lexed)."""
     batch = Batch([], [])
     for path in paths:
+        if only is not None and kinds.kind_for(path) not in only:
+            if verbose:
+                batch.findings.append(Finding(path, None, f'skipped: a {kinds.kind_for(path)} file, not in --kinds', False))
+            continue
         try:
             loaded = memo.load(path) if memo is not None else load(path)
         except FileError as e:

@@ -2,17 +2,32 @@
 
 A scanner takes a file's decoded text and returns a :class:`~pin_from.sites.Scan`.
 The hooks never ask which kind a file is: they work only with what a scan
-returns. The kind is chosen from the file's name; anything not recognised
-is read as a Dockerfile (pre-commit's ``dockerfile`` type chooses those).
+returns. The kind is chosen from the file's name, without reading it:
+
+| kind | recognised by |
+|---|---|
+| ``compose`` | ``compose*.y(a)ml``, ``docker-compose*.y(a)ml`` |
+| ``workflow`` | ``.github/workflows/*.y(a)ml`` |
+| ``action`` | ``action.y(a)ml`` |
+| ``gitlab-ci`` | ``.gitlab-ci.y(a)ml``, ``*.gitlab-ci.y(a)ml`` |
+| ``kubernetes`` | any other ``*.y(a)ml`` (its documents with ``apiVersion`` and ``kind``) |
+| ``dockerfile`` | anything else (pre-commit's ``dockerfile`` type chooses those) |
+
+Scanner modules are imported only to scan: a run whose files are all
+memoised never imports PyYAML.
 """
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import Callable
 from typing import NamedTuple
 
 from pin_from.sites import Scan
 
 DOCKERFILE = 'dockerfile'
+_YAML_SUFFIXES = ('.yml', '.yaml')
+_COMPOSE_RE = re.compile(r'(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml')  # not composer.yaml
 
 
 class Kind(NamedTuple):
@@ -26,13 +41,53 @@ def _dockerfile(text: str) -> Scan:
     return dockerfile.scan(text)
 
 
+def _yaml(kind: str) -> Callable[[str], Scan]:
+    def scan(text: str) -> Scan:
+        from pin_from import yaml_kinds
+        return yaml_kinds.scan(text, kind)
+    return scan
+
+
 KINDS: dict[str, Kind] = {
     DOCKERFILE: Kind(DOCKERFILE, 'pin_from.dockerfile', _dockerfile),
+    'compose': Kind('compose', 'pin_from.yaml_kinds', _yaml('compose')),
+    'kubernetes': Kind('kubernetes', 'pin_from.yaml_kinds', _yaml('yaml')),
+    'workflow': Kind('workflow', 'pin_from.yaml_kinds', _yaml('workflow')),
+    'action': Kind('action', 'pin_from.yaml_kinds', _yaml('action')),
+    'gitlab-ci': Kind('gitlab-ci', 'pin_from.yaml_kinds', _yaml('gitlab-ci')),
 }
+
+
+def yaml_kind(path: str) -> str | None:
+    """The YAML scanner's kind for a file's name (``yaml``: Kubernetes by
+    content), or None for a file that is not YAML."""
+    p = PurePosixPath(path.replace('\\', '/'))
+    name = p.name.lower()
+    if not name.endswith(_YAML_SUFFIXES):
+        return None
+    if p.parts[-3:-1] == ('.github', 'workflows'):
+        return 'workflow'
+    if name.endswith(('.gitlab-ci.yml', '.gitlab-ci.yaml')):
+        return 'gitlab-ci'
+    if name in ('action.yml', 'action.yaml'):
+        return 'action'
+    if _COMPOSE_RE.fullmatch(name):
+        return 'compose'
+    return 'yaml'
+
+
 def kind_for(path: str) -> str:
     """The kind of ``path`` by its name (a Dockerfile unless it says otherwise)."""
-    return DOCKERFILE
+    found = yaml_kind(path)
+    if found is None:
+        return DOCKERFILE
+    return 'kubernetes' if found == 'yaml' else found
 
 
-def names() -> tuple[str, ...]:
-    return tuple(KINDS)
+def parse(text: str) -> frozenset[str]:
+    """``--kinds dockerfile,compose``: a set of known kind names (ValueError otherwise)."""
+    names = frozenset(n.strip() for n in text.split(',') if n.strip())
+    unknown = sorted(names - KINDS.keys())
+    if unknown or not names:
+        raise ValueError(f'{text!r}: expected a comma-separated list of {", ".join(KINDS)}')
+    return names

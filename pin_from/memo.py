@@ -11,7 +11,7 @@ used only if every row parses and its offsets hold exactly its token.
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 from typing import Union
 
 from pin_from import files
@@ -29,7 +29,8 @@ Row = list[Union[int, str]]  # [line, start, end, text, kind]
 def _scanner_id(kind: str) -> str:
     h = hashlib.sha256(f'{_FORMAT}:{kind}'.encode())
     for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.sites'):
-        with open(importlib.import_module(name).__file__ or '', 'rb') as f:
+        spec = importlib.util.find_spec(name)  # the source, without importing it (PyYAML)
+        with open(spec.origin if spec is not None and spec.origin else '', 'rb') as f:
             h.update(f.read())
     return h.hexdigest()[:16]
 

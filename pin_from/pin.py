@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def _run(state: _Run) -> int:
     args, out = state.args, state.out
     memo = _memo(state)
-    batch = files.load_all(args.filenames, args.verbose, memo)
+    batch = files.load_all(args.filenames, args.verbose, memo, args.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK

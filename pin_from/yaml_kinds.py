@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from typing import Callable
 
@@ -25,6 +24,7 @@ from yaml.nodes import SequenceNode
 from pin_from import reference
 from pin_from.errors import InvalidReference
 from pin_from.errors import PinFromError
+from pin_from.kinds import yaml_kind as kind_for  # noqa: F401 -- by name, no YAML needed
 from pin_from.sites import Problem
 from pin_from.sites import Scan
 from pin_from.sites import Site
@@ -38,8 +38,6 @@ IGNORED = 'under a "# pin-from: ignore" comment'
 DOCKER_SCHEME = 'docker://'
 BUILT = 'compose-built'  # not a site kind: the image a Compose service builds
 
-_YAML_SUFFIXES = ('.yml', '.yaml')
-_COMPOSE_RE = re.compile(r'(?:docker-)?compose(?:[._-][^/]*)?\.ya?ml')  # not composer.yaml
 _IGNORE_BEFORE_RE = re.compile(r'[ \t]*#[ \t]*pin-from:[ \t]*ignore\b', re.I)
 _IGNORE_AFTER_RE = re.compile(r'(?:^|[ \t])#[ \t]*pin-from:[ \t]*ignore\b', re.I)
 _STR = 'tag:yaml.org,2002:str'
@@ -54,23 +52,6 @@ _POD_SPEC_FIELDS = (
     ('initContainers', 'k8s-init-container'),
     ('ephemeralContainers', 'k8s-ephemeral-container'),
 )
-
-
-def kind_for(path: str) -> str | None:
-    """The YAML kind a file's name says, or None for a file that is not YAML."""
-    p = PurePosixPath(path.replace('\\', '/'))
-    name = p.name.lower()
-    if not name.endswith(_YAML_SUFFIXES):
-        return None
-    if p.parts[-3:-1] == ('.github', 'workflows'):
-        return 'workflow'
-    if name.endswith(('.gitlab-ci.yml', '.gitlab-ci.yaml')):
-        return 'gitlab-ci'
-    if name in ('action.yml', 'action.yaml'):
-        return 'action'
-    if _COMPOSE_RE.fullmatch(name):
-        return 'compose'
-    return 'yaml'
 
 
 def default_loader() -> Loader:

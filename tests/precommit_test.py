@@ -81,7 +81,7 @@ def test_commit_is_stopped_then_passes_with_the_pinned_file(
         (PRE_COMMIT, 'run', '--all-files'), cwd=work, env=env, capture_output=True, text=True,
     )
     assert run_all.returncode == 0, run_all.stdout + run_all.stderr
-    assert 'pin Dockerfile base images to digests' in run_all.stdout
+    assert 'pin base images to digests' in run_all.stdout
 
 
 def test_scheduled_update_hook_repins_and_writes_the_report(
