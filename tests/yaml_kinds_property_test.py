@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pin_from import rewrite
+from pin_from import edit
 from pin_from import yaml_kinds
 
 EXAMPLES = int(os.environ.get('PIN_FROM_HYPOTHESIS_EXAMPLES', '200'))
@@ -348,7 +348,7 @@ def test_sites_are_exactly_the_placed_images(doc: Doc) -> None:
 @given(documents())
 def test_pinning_changes_only_the_image_values(doc: Doc) -> None:
     scan = yaml_kinds.scan(doc.text, doc.kind)
-    pinned = rewrite.splice(doc.text, ((s.start, s.end, fake_pin(s.text)) for s in scan.sites))
+    pinned = edit.splice(doc.text, ((s.start, s.end, fake_pin(s.text)) for s in scan.sites))
     assert pinned == doc.pinned
     schemes = {'workflow-step': 'docker://', 'action-image': 'docker://', 'action-step': 'docker://'}
     old = {schemes.get(s.kind, '') + s.text: schemes.get(s.kind, '') + fake_pin(s.text) for s in scan.sites}
