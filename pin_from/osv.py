@@ -246,6 +246,8 @@ def parse_record(value: object) -> Optional[Advisory]:
 # --- matching ---------------------------------------------------------------
 
 def _scheme(eco: str, kind: str) -> Optional[Scheme]:
+    if kind not in ('ECOSYSTEM', 'SEMVER'):
+        return None  # GIT ranges name commits
     base = BY_ECOSYSTEM.get(eco.split(':', 1)[0])
     return base if base is not None else (BY_ECOSYSTEM['npm'] if kind == 'SEMVER' else None)
 
