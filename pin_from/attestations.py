@@ -212,7 +212,7 @@ def _json_object(data: bytes, what: str) -> Json:
 
 
 def _too_large(error: BlobTooLarge) -> str:
-    return f'SBOM too large (over {error.limit // 1_000_000} MB)'
+    return f'SBOM too large (over {error.limit / 1_000_000:g} MB)'
 
 
 def _read_sbom(digest: Optional[str], blob: Fetch) -> tuple[Optional[tuple[Package, ...]], list[str]]:
