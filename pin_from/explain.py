@@ -1,0 +1,182 @@
+"""Markdown explaining one moved image: packages, source and vulnerabilities.
+
+Every value taken from an image or an OSV record goes into a code span
+(escaped, length-capped); every section is present, and missing data is one
+line saying why ("no attestations on this image", "OSV not configured").
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Optional, Sequence, Union
+
+from pin_from.attestations import Attestations, Provenance
+from pin_from.osv import Finding, OsvError, OsvUnavailable, Source, VulnDiff, vulnerability_diff
+from pin_from.packages import Change, PackageDiff, diff_packages
+
+BODY_UPGRADES = 20
+FIELD = 120  # characters of one value in the report
+_GITHUB = re.compile(r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[#?].*)?/?$')
+_COMMIT = re.compile(r'^[0-9a-f]{7,64}$')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+# A string is a one-line note ("OSV unreachable: ..."); None means not configured.
+VulnOutcome = Union[VulnDiff, str, None]
+NOT_CONFIGURED = 'OSV not configured (`--osv`)'
+
+
+class Sides(NamedTuple):
+    old: Attestations
+    new: Attestations
+
+
+def _code(text: str, limit: int = FIELD) -> str:
+    """``text`` as a Markdown code span: one line, capped, fence-safe.
+
+    Private stand-in for ``pin_from.escape.code_span`` (not in this tree yet).
+    """
+    flat = _CONTROL.sub(' ', text)
+    if len(flat) > limit:
+        flat = flat[:limit - 1] + '…'
+    longest = max((len(m) for m in re.findall('`+', flat)), default=0)
+    fence = '`' * (longest + 1)
+    pad = ' ' if flat.startswith('`') or flat.endswith('`') or not flat.strip() else ''
+    return f'{fence}{pad}{flat}{pad}{fence}'
+
+
+def _change_line(change: Change) -> str:
+    return f'- {_code(change.name)} {_code(change.old)} → {_code(change.new)}'
+
+
+def _counts(diff: PackageDiff) -> str:
+    parts = [f'{len(diff.upgraded)} upgraded']
+    if diff.downgraded:
+        parts.append(f'{len(diff.downgraded)} downgraded')
+    if diff.changed:
+        parts.append(f'{len(diff.changed)} changed (versions not comparable)')
+    parts += [f'{len(diff.added)} added', f'{len(diff.removed)} removed']
+    return ', '.join(parts)
+
+
+def _details(diff: PackageDiff) -> list[str]:
+    lines = ['<details><summary>All package changes</summary>', '']
+    lines += [f'{_change_line(c)} (upgraded)' for c in diff.upgraded]
+    lines += [f'{_change_line(c)} (downgraded)' for c in diff.downgraded]
+    lines += [f'{_change_line(c)} (changed)' for c in diff.changed]
+    lines += [f'- {_code(p.name)} {_code(p.version)} (added)' for p in diff.added]
+    lines += [f'- {_code(p.name)} {_code(p.version)} (removed)' for p in diff.removed]
+    return lines + ['', '</details>']
+
+
+def _missing(sides: Sides, what: str) -> Optional[str]:
+    """The one line saying why ``what`` is unknown, or None if both sides have it."""
+    for label, side in (('old', sides.old), ('new', sides.new)):
+        has = side.packages is not None if what == 'packages' else side.provenance is not None
+        if not has:
+            relevant = [n for n in side.notes if 'SBOM' in n or 'attestations' in n] \
+                if what == 'packages' else [n for n in side.notes if 'SBOM' not in n]
+            return f'{label} image: {relevant[0] if relevant else "no data"}'
+    return None
+
+
+def packages_section(sides: Sides) -> list[str]:
+    lines = ['**Packages**', '']
+    missing = _missing(sides, 'packages')
+    if missing is not None:
+        return lines + [missing]
+    diff = diff_packages(sides.old.packages or (), sides.new.packages or ())
+    lines.append(_counts(diff))
+    if diff.upgraded:
+        lines.append('')
+        lines += [_change_line(c) for c in diff.upgraded[:BODY_UPGRADES]]
+        if len(diff.upgraded) > BODY_UPGRADES:
+            lines.append(f'- … and {len(diff.upgraded) - BODY_UPGRADES} more')
+    if diff.upgraded or diff.downgraded or diff.changed or diff.added or diff.removed:
+        lines += [''] + _details(diff)
+    return lines
+
+
+def _github(repository: Optional[str]) -> Optional[tuple[str, str]]:
+    match = _GITHUB.match(repository or '')
+    return (match.group(1), match.group(2)) if match else None
+
+
+def compare_link(old: Provenance, new: Provenance) -> Optional[str]:
+    """A GitHub compare URL when both sides name one GitHub repo and two commits."""
+    repo = _github(old.repository)
+    if repo is None or repo != _github(new.repository):
+        return None
+    if not (_COMMIT.match(old.commit or '') and _COMMIT.match(new.commit or '')):
+        return None
+    return f'https://github.com/{repo[0]}/{repo[1]}/compare/{old.commit}...{new.commit}'
+
+
+def _source_line(label: str, side: Provenance) -> str:
+    parts = [f'{label}:', _code(side.repository or 'unknown repository')]
+    parts.append(f'at {_code(side.commit)}' if side.commit else '(no commit)')
+    if side.build_time:
+        parts.append(f'built {_code(side.build_time, 40)}')
+    return ' '.join(parts)
+
+
+def source_section(sides: Sides) -> list[str]:
+    lines = ['**Source**', '']
+    missing = _missing(sides, 'provenance')
+    if missing is not None or sides.old.provenance is None or sides.new.provenance is None:
+        return lines + [missing or 'no provenance']
+    old, new = sides.old.provenance, sides.new.provenance
+    lines += [f'- {_source_line("old", old)}', f'- {_source_line("new", new)}']
+    link = compare_link(old, new)
+    if link is not None:
+        lines.append(f'- compare: {link}')
+    return lines
+
+
+def _finding(finding: Finding) -> str:
+    cves = [a for a in finding.aliases if a.startswith('CVE-')][:5]
+    parts = [f'- {_code(finding.id, 64)}']
+    if cves:
+        parts.append('(' + ', '.join(_code(c, 64) for c in cves) + ')')
+    if finding.severity:
+        parts.append(f'severity {_code(finding.severity, 100)}')
+    parts.append(f'in {_code(finding.package)} {_code(finding.version)}')
+    parts.append(f'fixed in {_code(finding.fixed)}' if finding.fixed else 'no fix named')
+    return ' '.join(parts)
+
+
+def vulnerabilities_section(sides: Sides, outcome: VulnOutcome) -> list[str]:
+    lines = ['**Vulnerabilities**', '']
+    if outcome is None:
+        return lines + [NOT_CONFIGURED]
+    if isinstance(outcome, str):
+        return lines + [outcome]
+    missing = _missing(sides, 'packages')
+    if missing is not None:
+        return lines + [missing]
+    lines.append(f'{outcome.before} known before, {outcome.after} after: '
+                 f'{len(outcome.fixed)} fixed, {len(outcome.introduced)} introduced')
+    for title, items in (('Fixed by this update', outcome.fixed), ('Introduced', outcome.introduced)):
+        if items:
+            lines += ['', f'{title}:', ''] + [_finding(f) for f in items]
+    return lines
+
+
+def render(sides: Sides, vulns: VulnOutcome) -> str:
+    """The three sections for one moved image, as Markdown lines joined."""
+    blocks: Sequence[list[str]] = (
+        packages_section(sides), source_section(sides), vulnerabilities_section(sides, vulns),
+    )
+    return '\n\n'.join('\n'.join(b) for b in blocks) + '\n'
+
+
+def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
+    """Compare the two SBOMs against ``source``; a failure is its one line."""
+    if source is None:
+        return None
+    if sides.old.packages is None or sides.new.packages is None:
+        return _missing(sides, 'packages')
+    try:
+        return vulnerability_diff(sides.old.packages, sides.new.packages, source)
+    except OsvUnavailable as error:
+        return f'OSV unreachable: {_code(str(error), 200)}'
+    except OsvError as error:
+        return f'OSV unreadable: {_code(str(error), 200)}'
