@@ -83,9 +83,12 @@ class Inspector:
         }
 
     def platform_digest(self, ref: Reference, digest: str, want: Platform) -> str | None:
+        """The manifest of ``want`` in ``digest``; a single-platform image is its own,
+        unless its config names another platform."""
         top = self.manifest(ref, digest)
         if isinstance(top, Image):
-            return digest
+            platform = self.config(ref, top.config.digest).platform
+            return digest if platform is None or platform.matches(want) else None
         for m in top.manifests:
             if m.platform is not None and m.platform.matches(want):
                 return m.digest

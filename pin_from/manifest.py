@@ -78,6 +78,7 @@ class Config(NamedTuple):
     created: str | None
     env: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str], ...]
+    platform: Platform | None  # of a single-platform image, when its config says
 
 
 _PLATFORM_PART_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
@@ -193,7 +194,10 @@ def parse_config(data: bytes) -> Config:
         key, _, value = _string(item, 'an Env entry').partition('=')
         env.append((key, value))
     created = top.get('created')
+    platform = None
+    if top.get('os') and top.get('architecture'):
+        platform = _platform({k: top.get(k) for k in ('os', 'architecture', 'variant') if top.get(k) is not None})
     return Config(
         _string(created, 'created') if created is not None else None,
-        tuple(sorted(env)), _pairs(inner.get('Labels'), 'the config Labels'),
+        tuple(sorted(env)), _pairs(inner.get('Labels'), 'the config Labels'), platform,
     )

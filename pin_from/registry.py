@@ -79,7 +79,13 @@ _HOST_RE = re.compile(r'(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-
 
 def check_host(value: str, option: str) -> str:
     """``HOST[:PORT]`` as given to --insecure-registry (a usage error otherwise)."""
-    if not _HOST_RE.fullmatch(value):
+    valid = bool(_HOST_RE.fullmatch(value))
+    if valid:
+        try:
+            urlsplit(f'//{value}').port  # noqa: B018 -- raises on a port out of range
+        except ValueError:
+            valid = False
+    if not valid:
         raise UsageError(f'{option} {value!r}: expected HOST[:PORT], e.g. registry.example:5000')
     return value
 
@@ -104,7 +110,10 @@ def parse_mirror(spec: str, insecure: frozenset[str] = frozenset()) -> tuple[str
             )
     else:
         host = target.partition('/')[0]
-    check_host(host, '--registry-mirror')
+    try:
+        check_host(host, 'host')
+    except UsageError:
+        raise UsageError(f'--registry-mirror {spec!r}: {host!r} is not HOST[:PORT]') from None
     return source, target
 
 

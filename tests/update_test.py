@@ -174,3 +174,60 @@ def test_old_digest_gone_from_the_registry(hub, tmp_path):
     assert hub.main('--update', '--report', report, path) == 1
     assert path.read_text() == f'FROM redis:8@{new}\n'
     assert 'the old digest is no longer available from the registry' in report.read_text()
+
+
+def test_update_never_moves_a_pin_back_from_a_stale_cached_answer(hub, registry, tmp_path, capsys):
+    """Issue 10.2: D1 cached, the file already says D2, the registry is gone: an error, not D1."""
+    d1 = hub.push('node', '20', seed='1')
+    cache = tmp_path / 'cache-a'
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM node:20\n')
+    assert hub.main('--cache-dir', cache, path) == 1  # pins D1, caching it
+    d2 = hub.push('node', '20', seed='2')
+    path.write_text(f'FROM node:20@{d2}\n')  # moved on, by hand or by another run
+    registry_host = hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]
+    capsys.readouterr()
+    down = ['--registry-mirror', 'docker.io=http://127.0.0.1:9/x', '--library-url', str(SHARED / 'current' / 'library')]
+    for extra in ([], ['--check']):
+        assert main([*down, '--cache-dir', str(cache), '--update', *extra, str(path)]) == 3
+        assert path.read_text() == f'FROM node:20@{d2}\n'
+        out, err = capsys.readouterr()
+        assert out == f'{path}:1: node:20@{d2}: cannot reach 127.0.0.1:9 (connection refused)\n'
+        assert 'cached' not in err and d1 not in out + err
+    assert registry_host  # the real registry stayed up: only the mirror was unreachable
+
+
+def test_report_says_when_the_library_cannot_be_read(hub, tmp_path):
+    old = hub.push('python', '3.13', seed='1')
+    hub.push('python', '3.13', seed='2')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM python:3.13@{old}\n')
+    report = tmp_path / 'r.md'
+    args = ['--registry-mirror', hub.mirror, '--update', '--report', str(report), str(path)]
+    assert main(['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', *args]) == 1
+    source = [line for line in report.read_text().splitlines() if line.startswith('- Source:')]
+    assert source == [
+        '- Source: the official-images library could not be read '
+        '(http://127.0.0.1:9/library/python: cannot reach 127.0.0.1:9 (connection refused))',
+    ]
+
+
+def test_a_platform_new_in_the_image_is_shown_as_added(hub, tmp_path):
+    old = hub.push('redis', '7', platforms=(ARM64,), seed='1')
+    hub.push('redis', '7', platforms=(ARM64, AMD64), seed='1')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM redis:7@{old}\n')
+    report = tmp_path / 'r.md'
+    assert hub.main('--update', '--report', report, path) == 1
+    text = report.read_text()
+    assert '- linux/amd64: added in the new image (not in the old one; nothing to compare)' in text
+    assert 'Created: `?`' not in text and '0 B →' not in text
+
+
+@pytest.mark.parametrize('flag', (['--report', 'r.md'], ['--platform', 'linux/amd64'], ['--library-url', '.']))
+def test_update_only_options_need_update(tmp_path, capsys, flag):
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM python:3.13\n')
+    assert main([*flag, str(path)]) == 2
+    assert capsys.readouterr().err == f'pin-from: error: {flag[0]} needs --update\n'
+    assert path.read_text() == 'FROM python:3.13\n'
