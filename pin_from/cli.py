@@ -18,6 +18,7 @@ from typing import Callable
 from typing import NoReturn
 from typing import Sequence
 
+from pin_from import __version__
 from pin_from import cache
 from pin_from import kinds
 from pin_from.errors import PinFromError
@@ -30,7 +31,7 @@ CHANGED = 1  # also: findings
 USAGE = 2
 FAILED = 3  # OK | CHANGED | FAILED == FAILED: ``status |= ...`` keeps the worst
 DEFAULT_JOBS = 32
-VERSION = '0.2.0'
+VERSION = __version__
 
 
 class Parser(argparse.ArgumentParser):
