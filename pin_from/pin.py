@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pin_from.library import Library
     from pin_from.memo import Memo
     from pin_from.registry import Client
+    from pin_from.resolve import Resolver
     from pin_from.report import Move
     from pin_from.report import Source
     from pin_from.update import Result
@@ -76,12 +77,18 @@ class _Run:
         refs = {s.ref for f in loaded for s in f.scan.sites if edit.wanted(s, self.update)}
         if not refs:
             return {}
-        from pin_from.resolve import Resolver
-        rules = Policy(
+        return self.resolver().resolve(refs)
+
+    def rules(self) -> Policy:
+        """The cache policy of tag answers: --update refreshes and never uses a stale one."""
+        return Policy(
             self.args.cache_ttl, offline=self.args.offline,
             refresh=self.args.refresh or self.update, stale_if_unavailable=not self.update,
         )
-        return Resolver(self.cache, rules, self.client, self.out.note, self.args.jobs).resolve(refs)
+
+    def resolver(self) -> Resolver:
+        from pin_from.resolve import Resolver
+        return Resolver(self.cache, self.rules(), self.client, self.out.note, self.args.jobs)
 
     def source(self, ref: Reference) -> Source | str | None:
         """The official-images entry behind a moved official tag, for the report."""
@@ -127,6 +134,8 @@ def _run(state: _Run) -> int:
     status = cli.FAILED if batch.failed else cli.OK
 
     answers = state.resolve(batch.files)
+    if args.verify:
+        status |= _verify(state, batch.files, answers)
     result = _moves(state, batch.files, answers) if state.update else None
     keep = result.keep if result is not None else frozenset()
     for loaded in batch.files:
@@ -141,11 +150,32 @@ def _run(state: _Run) -> int:
 
 
 def _memo(state: _Run) -> Memo | None:
-    """Plain runs skip lexing unchanged, pinned files; -v and --update need every site."""
-    if state.args.verbose or state.update:
+    """Plain runs skip lexing unchanged, pinned files; -v, --update and --verify need every site."""
+    if state.args.verbose or state.update or state.args.verify:
         return None
     from pin_from.memo import Memo
     return Memo(state.cache)
+
+
+def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> int:
+    """Every pinned reference still exists, and is (one platform of) what its tag names."""
+    from pin_from.changes import Inspector
+    from pin_from.verify import Verifier
+    pinned = {s.ref for f in loaded for s in f.scan.sites if s.ref.digest and s.ref.tag is not None}
+    current = dict(answers)
+    missing = {r for r in pinned if r not in current}
+    if missing:  # what their tags name today (the usual TTL; --update resolved them already)
+        current.update(state.resolver().resolve(missing))
+    verifier = Verifier(
+        state.cache, state.rules(), state.client, lambda: Inspector(state.client(), state.cache), state.out.note,
+    )
+    status = cli.OK
+    for verdict in verifier.check(loaded, current):
+        if verdict.error:
+            status = cli.FAILED
+        if verdict.error or verdict.status == 'unrelated' or state.args.verbose:
+            state.out.at(verdict.path, verdict.site.line, verdict.text)
+    return status
 
 
 def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Result:
@@ -287,6 +317,10 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     parser.add_argument(
         '--refresh', action='store_true',
         help='ignore cached tag -> digest answers',
+    )
+    parser.add_argument(
+        '--verify', action='store_true',
+        help='also check every pinned reference: its digest still exists, and is (a platform of) what its tag names',
     )
     parser.add_argument(
         '--update', action='store_true',
