@@ -9,20 +9,20 @@ import pytest
 
 from pin_from.errors import LibraryError
 from pin_from.library import Library, parse_library, suggest
-from tests.shared_data import official_images
+from tests.data import OFFICIAL_IMAGES
 
 SNAPSHOTS = ('2021-06', '2023-06', 'current')
 
 
 def library_files(snapshot: str) -> list[Path]:
     if snapshot == 'edge-cases':
-        directory = official_images() / 'extras' / 'library-edge-cases'
+        directory = OFFICIAL_IMAGES / 'extras' / 'library-edge-cases'
         return sorted(p for p in directory.iterdir() if '@' in p.name)
-    return sorted((official_images() / snapshot / 'library').iterdir())
+    return sorted((OFFICIAL_IMAGES / snapshot / 'library').iterdir())
 
 
 def load(snapshot: str, name: str) -> Library:
-    return parse_library(name, (official_images() / snapshot / 'library' / name).read_text())
+    return parse_library(name, (OFFICIAL_IMAGES / snapshot / 'library' / name).read_text())
 
 
 def load_all(snapshot: str) -> dict[str, Library]:
@@ -525,9 +525,9 @@ def _mutations(rng: random.Random, text: str) -> str:
 
 def test_fuzz_never_crashes():
     rng = random.Random(20260821)
-    seeds = [VALID, (official_images() / '2021-06' / 'library' / 'thrift').read_text(),
-             (official_images() / 'current' / 'library' / 'mongo-express').read_text(),
-             (official_images() / 'current' / 'library' / 'busybox').read_text()]
+    seeds = [VALID, (OFFICIAL_IMAGES / '2021-06' / 'library' / 'thrift').read_text(),
+             (OFFICIAL_IMAGES / 'current' / 'library' / 'mongo-express').read_text(),
+             (OFFICIAL_IMAGES / 'current' / 'library' / 'busybox').read_text()]
     outcomes = {'ok': 0, 'error': 0}
     for i in range(1500):
         if i % 10 == 0:

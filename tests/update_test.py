@@ -7,7 +7,7 @@ from pin_from.pin import main
 from tests.registry import delete_tag
 from tests.registry import push_image
 from tests.registry import skopeo_digest
-from tests.shared_data import OFFICIAL_IMAGES as SHARED
+from tests.data import OFFICIAL_IMAGES
 
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')
@@ -30,7 +30,7 @@ def hub(registry, repo_factory):
             delete_tag(registry.url, f'{prefix}/library/{name}', digest)
 
         def main(self, *args):
-            return main(['--registry-mirror', self.mirror, '--library-url', str(SHARED / 'current' / 'library'),
+            return main(['--registry-mirror', self.mirror, '--library-url', str(OFFICIAL_IMAGES / 'current' / 'library'),
                          *map(str, args)])
 
     return Hub()
