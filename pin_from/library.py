@@ -473,6 +473,10 @@ def _line_entry(line: str, glob: _Draft) -> _Draft:
 _VERSION_RE = re.compile(r'v?\d+(?:\.\d+)*(?:[a-z]+\d*)?', re.ASCII)
 _VERSION_PART_RE = re.compile(r'(\d*)(.*)', re.ASCII)
 _TRAILING_NUMBER_RE = re.compile(r'[\d.]+$', re.ASCII)
+# a YYYYMMDD build date: 20260805, bookworm-20260803-slim, 9.3.20231119
+_DATE_STAMP_RE = re.compile(
+    r'(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])',
+)
 
 _VersionKey = tuple[tuple[int, int, str], ...]
 _Variant = tuple[str, ...]
@@ -511,6 +515,10 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
     takes the newest version of its entry, else that of its first component:
     ``trixie-backports`` as ``trixie``), then the entry's own tag order.
     One tag per version comes first; the others follow.
+
+    Date-stamped tags (``20260805``, ``bookworm-20260803``, ``9.3.20231119``)
+    are left out unless ``tag`` is date-stamped itself: they name one build
+    and stop being listed at the next one.
     """
     if limit <= 0:
         return []
@@ -518,6 +526,8 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
     want, components = head[1], _components(head[0])
     infos = _tag_infos(library)
     infos.pop(tag, None)
+    if not is_date_stamped(tag):
+        infos = {t: i for t, i in infos.items() if not is_date_stamped(t)}
     for stage in _stages(want):
         found = [
             (candidate, extra) for candidate, info in infos.items()
@@ -526,6 +536,11 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
         if found:
             return _rank(found, infos, components)[:limit]
     return []
+
+
+def is_date_stamped(tag: str) -> bool:
+    """True for a tag naming a dated build (``jammy-20260810``, ``20260805``)."""
+    return _DATE_STAMP_RE.search(tag) is not None
 
 
 def _split_version(tag: str) -> tuple[str, _Variant]:
