@@ -1,10 +1,14 @@
 """Official-images ``library/<name>`` files, parsed as bashbrew does.
 
-Pure parsing: the caller passes the text. See ``docs/LIBRARY-FORMAT.md`` in the
-shared data for the exact rules followed here (RFC 2822 paragraphs, comment
-stripping, inheritance from the global paragraph, ``Tags`` vs ``SharedTags``,
-the legacy line-based format). A tag of the image is supported iff it is in
-:attr:`Library.tags`.
+Pure parsing: the caller passes the text. The rules are those of bashbrew's
+``manifest`` package (https://github.com/docker-library/bashbrew): RFC 2822
+paragraphs, comment stripping, inheritance from the global paragraph, ``Tags``
+vs ``SharedTags``, the legacy line-based format. A tag of the image is
+supported iff it is in :attr:`Library.tags`.
+
+Time is linear in the text, except that every entry copies what it inherits
+from the global paragraph: a huge global SharedTags, Architectures,
+Constraints or ``<arch>-*`` field times many entries is quadratic.
 """
 from __future__ import annotations
 
