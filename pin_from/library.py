@@ -1,10 +1,14 @@
 """Official-images ``library/<name>`` files, parsed as bashbrew does.
 
-Pure parsing: the caller passes the text. See ``docs/LIBRARY-FORMAT.md`` in the
-shared data for the exact rules followed here (RFC 2822 paragraphs, comment
-stripping, inheritance from the global paragraph, ``Tags`` vs ``SharedTags``,
-the legacy line-based format). A tag of the image is supported iff it is in
-:attr:`Library.tags`.
+Pure parsing: the caller passes the text. The rules are those of bashbrew's
+``manifest`` package (https://github.com/docker-library/bashbrew): RFC 2822
+paragraphs, comment stripping, inheritance from the global paragraph, ``Tags``
+vs ``SharedTags``, the legacy line-based format. A tag of the image is
+supported iff it is in :attr:`Library.tags`.
+
+Time is linear in the text, except that every entry copies what it inherits
+from the global paragraph: a huge global SharedTags, Architectures,
+Constraints or ``<arch>-*`` field times many entries is quadratic.
 """
 from __future__ import annotations
 
@@ -24,11 +28,8 @@ _GO_SPACE = (
 )
 _LIST_STRIP = '\n\r\t '
 _TAG_RE = re.compile(r'\w[\w.-]{0,127}', re.ASCII)
-_GO_S = r'\t\n\f\r '  # Go's \s
-_MAINTAINER_RE = re.compile(
-    rf'([^{_GO_S}<>()][^<>()]*)(?:[{_GO_S}]+<([^{_GO_S}<>()]+)>)?'
-    rf'[{_GO_S}]+[(]@([^{_GO_S}<>()]+)[)]',
-)
+_GO_S = '\t\n\f\r '  # Go's regexp \s
+_MAINTAINER_PUNCT = frozenset('<>()')
 _GIT_FETCH_RE = re.compile(r'refs/(heads|tags)/[^*?:]+')
 _GIT_COMMIT_RE = re.compile(r'[0-9a-f]{40}|[0-9a-f]{64}')
 _LEGACY_COMMIT_RE = re.compile(r'[0-9a-f]{1,64}')
@@ -101,7 +102,8 @@ class Library(NamedTuple):
 class _Draft:
     """Mutable entry while decoding (bashbrew's Manifest2822Entry)."""
 
-    maintainers: list[str] = dataclasses.field(default_factory=list)
+    # a tuple, shared with the global paragraph until an entry adds its own
+    maintainers: tuple[str, ...] = ()
     tags: list[str] = dataclasses.field(default_factory=list)
     shared_tags: list[str] = dataclasses.field(default_factory=list)
     architectures: list[str] = dataclasses.field(
@@ -118,7 +120,7 @@ class _Draft:
 
     def clone(self) -> _Draft:
         return _Draft(
-            list(self.maintainers), list(self.tags), list(self.shared_tags),
+            self.maintainers, list(self.tags), list(self.shared_tags),
             list(self.architectures), list(self.constraints), self.git_repo,
             self.git_fetch, self.git_commit, self.directory, self.file,
             self.builder, dict(self.arch_values),
@@ -166,32 +168,34 @@ def _strip_comments(text: str) -> list[str]:
 def _paragraphs(lines: list[str]) -> list[dict[str, str]]:
     """go-debian's ParagraphReader: non-empty paragraphs as key -> value."""
     paragraphs: list[dict[str, str]] = []
-    values: dict[str, str] = {}
+    values: dict[str, list[str]] = {}  # pieces, joined once: linear in size
     has_key = False
     last_key = ''
     for line in lines:
         if line == '' or line == '\r':
             if has_key:
-                paragraphs.append(values)
+                paragraphs.append(_joined(values))
             values, has_key, last_key = {}, False, ''
         elif line[0] in ' \t':
             part = line[1:].rstrip(_GO_SPACE)
-            if part == '.':
-                part = ''
-            old = values.get(last_key, '')
-            if old and not old.endswith('\n'):
-                old += '\n'
-            values[last_key] = old + part + '\n'
+            pieces = values.setdefault(last_key, [])
+            if pieces and pieces[-1] and not pieces[-1].endswith('\n'):
+                pieces.append('\n')
+            pieces.append(('' if part == '.' else part) + '\n')
         else:
             key, colon, value = line.partition(':')
             if not colon:
                 raise _Invalid(f'Bad line: {_show(line)} has no ":"')
             last_key = key.strip(_GO_SPACE)
-            values[last_key] = value.strip(_GO_SPACE)
+            values[last_key] = [value.strip(_GO_SPACE)]
             has_key = True
     if has_key:
-        paragraphs.append(values)
+        paragraphs.append(_joined(values))
     return paragraphs
+
+
+def _joined(values: dict[str, list[str]]) -> dict[str, str]:
+    return {key: ''.join(pieces) for key, pieces in values.items()}
 
 
 def _split_list(value: str) -> list[str]:
@@ -205,7 +209,9 @@ def _decode(draft: _Draft, values: dict[str, str]) -> None:
     old_shared, old_arches = draft.shared_tags, draft.architectures
     draft.shared_tags, draft.architectures = [], []
     for key, value in values.items():
-        if key in _LIST_FIELDS:
+        if key == 'Maintainers':
+            draft.maintainers += tuple(_split_list(value))
+        elif key in _LIST_FIELDS:
             getattr(draft, _LIST_FIELDS[key]).extend(_split_list(value))
         elif key in _STRING_FIELDS:
             setattr(draft, _STRING_FIELDS[key], value)
@@ -218,9 +224,41 @@ def _decode(draft: _Draft, values: dict[str, str]) -> None:
     draft.architectures = sorted(set(draft.architectures))
 
 
-@functools.lru_cache(maxsize=1024)
 def _valid_maintainer(maintainer: str) -> bool:
-    return _MAINTAINER_RE.fullmatch(maintainer) is not None
+    """bashbrew's ``^([^\\s<>()][^<>()]*)(?:\\s+<([^\\s<>()]+)>)?\\s+[(]@([^\\s<>()]+)[)]$``.
+
+    Checked by hand in linear time: the regex backtracks quadratically on a
+    long run of spaces (``re`` has no possessive quantifiers before 3.11).
+    """
+    rest, handle = _split_last(maintainer, '(@', ')')
+    if handle is None or not _is_word(handle):
+        return False
+    name = rest.rstrip(_GO_S)
+    if len(name) == len(rest):  # no space before (@handle)
+        return False
+    if name.endswith('>'):
+        before, email = _split_last(name, '<', '>')
+        if email is None or not _is_word(email):
+            return False
+        name = before.rstrip(_GO_S)
+        if len(name) == len(before):
+            return False
+    return bool(name) and name[0] not in _GO_S and _MAINTAINER_PUNCT.isdisjoint(name)
+
+
+def _split_last(text: str, opener: str, closer: str) -> tuple[str, str | None]:
+    """``text`` as (before, inside) for a trailing ``<opener>inside<closer>``."""
+    start = text.rfind(opener[0])
+    if not text.endswith(closer) or start < 0 or not text.startswith(opener, start):
+        return text, None
+    return text[:start], text[start + len(opener):-len(closer)]
+
+
+def _is_word(text: str) -> bool:
+    """``[^\\s<>()]+``."""
+    return bool(text) and _MAINTAINER_PUNCT.isdisjoint(text) and not any(
+        c in _GO_S for c in text
+    )
 
 
 def _check_maintainers(maintainers: Iterable[str]) -> None:
@@ -292,9 +330,13 @@ class _Manifest:
     """Entries added so far, with the indexes AddEntry's checks need."""
 
     entries: list[_Draft] = dataclasses.field(default_factory=list)
-    by_build: dict[_BuildKey, _Draft] = dataclasses.field(default_factory=dict)
+    # an entry per build, with the set of its SharedTags (merging stays linear)
+    by_build: dict[_BuildKey, tuple[_Draft, set[str]]] = dataclasses.field(
+        default_factory=dict,
+    )
     tags: set[str] = dataclasses.field(default_factory=set)
     shared: set[str] = dataclasses.field(default_factory=set)
+    checked: tuple[str, ...] = ()  # the Maintainers last validated
 
 
 def _add_entry(manifest: _Manifest, draft: _Draft) -> None:
@@ -306,7 +348,9 @@ def _add_entry(manifest: _Manifest, draft: _Draft) -> None:
         raise _Invalid(
             f'{label} missing one of GitRepo, GitFetch, or GitCommit',
         )
-    _check_maintainers(draft.maintainers)
+    if draft.maintainers is not manifest.checked:  # inherited: checked once
+        _check_maintainers(draft.maintainers)
+        manifest.checked = draft.maintainers
     draft.shared_tags = _dedupe(draft.shared_tags)
     draft.directory = _clean_path(draft.directory)
     for key, value in draft.arch_values.items():
@@ -325,10 +369,12 @@ def _add_entry(manifest: _Manifest, draft: _Draft) -> None:
     build = _build_key(draft)
     existing = manifest.by_build.get(build)
     if existing is not None:
-        existing.tags.extend(draft.tags)
-        existing.shared_tags = _dedupe(existing.shared_tags + draft.shared_tags)
+        target, shared = existing
+        target.tags.extend(draft.tags)
+        target.shared_tags.extend(t for t in draft.shared_tags if t not in shared)
+        shared.update(draft.shared_tags)
         return
-    manifest.by_build[build] = draft
+    manifest.by_build[build] = (draft, set(draft.shared_tags))
     manifest.entries.append(draft)
 
 
@@ -385,6 +431,7 @@ def _freeze(
 def _parse_line_based(name: str, text: str) -> Library:
     glob = _Draft(git_fetch=_LEGACY_FETCH)
     manifest = _Manifest()
+    names: list[str] = []  # maintainers so far; an entry gets those above it
     for raw in text.split('\n'):
         line = raw.strip(_GO_SPACE)
         if not line:
@@ -393,9 +440,12 @@ def _parse_line_based(name: str, text: str) -> Library:
             if line.startswith('# maintainer: '):
                 maintainer = line[len('# maintainer: '):]
                 _check_maintainers([maintainer])
-                glob.maintainers.append(maintainer)
+                names.append(maintainer)
             continue
+        if len(names) != len(glob.maintainers):
+            glob.maintainers = tuple(names)
         _add_entry(manifest, _line_entry(line, glob))
+    glob.maintainers = tuple(names)
     if not glob.maintainers:
         raise _Invalid('missing Maintainers')
     return _freeze(name, glob, manifest.entries, legacy=True)
@@ -427,6 +477,10 @@ def _line_entry(line: str, glob: _Draft) -> _Draft:
 _VERSION_RE = re.compile(r'v?\d+(?:\.\d+)*(?:[a-z]+\d*)?', re.ASCII)
 _VERSION_PART_RE = re.compile(r'(\d*)(.*)', re.ASCII)
 _TRAILING_NUMBER_RE = re.compile(r'[\d.]+$', re.ASCII)
+# a YYYYMMDD build date: 20260805, bookworm-20260803-slim, 9.3.20231119
+_DATE_STAMP_RE = re.compile(
+    r'(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])',
+)
 
 _VersionKey = tuple[tuple[int, int, str], ...]
 _Variant = tuple[str, ...]
@@ -465,6 +519,10 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
     takes the newest version of its entry, else that of its first component:
     ``trixie-backports`` as ``trixie``), then the entry's own tag order.
     One tag per version comes first; the others follow.
+
+    Date-stamped tags (``20260805``, ``bookworm-20260803``, ``9.3.20231119``)
+    are left out unless ``tag`` is date-stamped itself: they name one build
+    and stop being listed at the next one.
     """
     if limit <= 0:
         return []
@@ -472,6 +530,8 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
     want, components = head[1], _components(head[0])
     infos = _tag_infos(library)
     infos.pop(tag, None)
+    if not is_date_stamped(tag):
+        infos = {t: i for t, i in infos.items() if not is_date_stamped(t)}
     for stage in _stages(want):
         found = [
             (candidate, extra) for candidate, info in infos.items()
@@ -480,6 +540,11 @@ def suggest(library: Library, tag: str, limit: int = 5) -> list[str]:
         if found:
             return _rank(found, infos, components)[:limit]
     return []
+
+
+def is_date_stamped(tag: str) -> bool:
+    """True for a tag naming a dated build (``jammy-20260810``, ``20260805``)."""
+    return _DATE_STAMP_RE.search(tag) is not None
 
 
 def _split_version(tag: str) -> tuple[str, _Variant]:

@@ -16,20 +16,27 @@ class Notice(NamedTuple):
     alternatives: tuple[str, ...]  # image names (or project names), in order
 
 
+# The notices come from the network: every pattern here runs in linear time on
+# any input.  A pattern that scans to a closing delimiter excludes its own
+# opening character from the scan ([^[\]], [^<>...]), so a scan stops where the
+# next candidate match starts; whitespace runs are matched one way only.
 _COMMENT_RE = re.compile(r'<!--.*?(?:-->|\Z)', re.DOTALL)
-_IMAGE_RE = re.compile(r'!\[([^\]]*)\]\([^)]*\)')
-_LINK_RE = re.compile(r'\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)')
-_REF_LINK_RE = re.compile(r'\[([^\]]+)\]\[[^\]]*\]')
-_AUTOLINK_RE = re.compile(r'<((?:https?|mailto):[^>\s]+)>')
-_HTML_TAG_RE = re.compile(r'</?[A-Za-z][^>]*>')
+_IMAGE_RE = re.compile(r'!\[([^[\]]*)\]\([^)[]*\)')
+_LINK_RE = re.compile(
+    r'\[([^[\]]*)\]\(\s*(?!\s)<?([^)\s>[]*)>?(?:\s+"[^"]*")?\s*\)',
+)
+_REF_LINK_RE = re.compile(r'\[([^[\]]+)\]\[[^[\]]*\]')
+_AUTOLINK_RE = re.compile(r'<((?:https?|mailto):[^<>\s]+)>')
+_HTML_TAG_RE = re.compile(r'</?[A-Za-z][^<>]*>')
 _CODE_RE = re.compile(r'`+([^`]*)`+')
-_STRONG_RE = re.compile(r'(\*\*|__)(?=\S)(.+?)(?<=\S)\1')
+# content up to the next same delimiter only: "**a **b**" -> "**a b"
+_STRONG_RE = re.compile(r'(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1')
 _EM_STAR_RE = re.compile(r'\*(?=\S)([^*]+?)(?<=\S)\*')
 _EM_UNDER_RE = re.compile(r'(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)')
 _HEADING_RE = re.compile(r'\s{0,3}#{1,6}(?:\s|$)')
 _ITEM_RE = re.compile(r'\s*(?:[-*+]|\d{1,9}[.)])\s+')
 _FENCE_RE = re.compile(r'\s{0,3}(?:```|~~~)')
-_QUOTE_RE = re.compile(r'\s*>\s?')
+_QUOTES_RE = re.compile(r'(?:\s*>\s?)*')
 _URL_ONLY_RE = re.compile(r'<?https?://\S+>?')
 _SENTENCE_END_RE = re.compile(r'[.!?](?=\s+[^a-z\s]|\s*$)')
 _PREFIX_RE = re.compile(
@@ -83,8 +90,8 @@ def _blocks(markdown: str) -> list[_Block]:
             elif marker == fence:
                 fence = ''
             continue
-        while line.lstrip().startswith('>'):
-            line = _QUOTE_RE.sub('', line, count=1)
+        if (quotes := _QUOTES_RE.match(line)) is not None:  # always matches
+            line = line[quotes.end():]
         if not line.strip():
             flush()
             kind = 'paragraph'
@@ -122,8 +129,10 @@ def _first_sentence(blocks: list[_Block]) -> str:
         if block.kind == 'heading' or _URL_ONLY_RE.fullmatch(block.text):
             continue
         text = _LEADING_SYMBOLS_RE.sub('', block.text, count=1)
-        while (prefix := _PREFIX_RE.match(text)) and prefix.end() < len(text):
-            text = text[prefix.end():]
+        start = 0
+        while (prefix := _PREFIX_RE.match(text, start)) and prefix.end() < len(text):
+            start = prefix.end()
+        text = text[start:]
         text = _LEADING_SYMBOLS_RE.sub('', _plain(text), count=1)
         if not any(ch.isalpha() for ch in text):
             continue

@@ -10,14 +10,7 @@ import pytest
 from pin_from import library
 from pin_from.check_deprecated_tags import main
 
-from tests.shared_data import DOCS
-from tests.shared_data import OFFICIAL_IMAGES as SHARED
-from tests.shared_data import official_images
-
-
-@pytest.fixture(scope='module', autouse=True)
-def _shared_data():
-    official_images()
+from tests.data import DOCS, OFFICIAL_IMAGES
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -34,9 +27,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def http_data():
-    """SHARED served over HTTP (Last-Modified + If-Modified-Since -> 304)."""
+    """OFFICIAL_IMAGES served over HTTP (Last-Modified + If-Modified-Since -> 304)."""
     server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(_Handler, directory=str(SHARED)),
+        ('127.0.0.1', 0), functools.partial(_Handler, directory=str(OFFICIAL_IMAGES)),
     )
     server.requests = []
     server.status = 200
@@ -50,13 +43,13 @@ def http_data():
 
 def check(path, snapshot='current', *extra):
     return main([
-        '--library-url', str(SHARED / snapshot / 'library'), '--docs-url', str(DOCS),
+        '--library-url', str(OFFICIAL_IMAGES / snapshot / 'library'), '--docs-url', str(DOCS),
         *extra, str(path),
     ])
 
 
 def all_tags(snapshot):
-    for f in sorted((SHARED / snapshot / 'library').iterdir()):
+    for f in sorted((OFFICIAL_IMAGES / snapshot / 'library').iterdir()):
         yield from (f'{f.name}:{t}' for t in sorted(library.parse_library(f.name, f.read_text()).tags))
 
 
@@ -120,7 +113,7 @@ def test_finding_messages_and_suggestions(tmp_path, capsys):
 def test_emptied_library_file_is_deprecated(tmp_path, capsys):
     lib = tmp_path / 'library'
     lib.mkdir()
-    (lib / 'centos').write_text((SHARED / 'extras' / 'library-edge-cases' / 'centos@a2d9200ba4').read_text())
+    (lib / 'centos').write_text((OFFICIAL_IMAGES / 'extras' / 'library-edge-cases' / 'centos@a2d9200ba4').read_text())
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM centos:7\n')
     assert main(['--library-url', str(lib), '--docs-url', str(DOCS), str(path)]) == 1
@@ -219,7 +212,7 @@ def test_a_library_dir_that_is_not_one_is_a_clear_error(tmp_path, capsys, make):
         base.mkdir()
     if make == 'repo root':
         (base / 'library').mkdir()
-        (base / 'library' / 'python').write_text((SHARED / 'current' / 'library' / 'python').read_text())
+        (base / 'library' / 'python').write_text((OFFICIAL_IMAGES / 'current' / 'library' / 'python').read_text())
         (base / 'README.md').write_text('# official-images\n')
     if make == 'other files':
         (base / 'notes.txt').write_text('hello\n')
@@ -241,7 +234,7 @@ def test_a_library_dir_that_is_not_one_is_a_clear_error(tmp_path, capsys, make):
 def test_a_docs_dir_that_does_not_exist_is_a_clear_error(tmp_path, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')
-    args = ['--library-url', str(SHARED / 'current' / 'library'), '--docs-url', str(tmp_path / 'nope'), str(path)]
+    args = ['--library-url', str(OFFICIAL_IMAGES / 'current' / 'library'), '--docs-url', str(tmp_path / 'nope'), str(path)]
     assert main(args) == 2
     assert f'--docs-url {tmp_path / "nope"}: no such directory' in capsys.readouterr().err
 
@@ -260,7 +253,7 @@ def test_offline(http_data, tmp_path, capsys):
 
 
 def test_env_variables_choose_the_sources(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv('PIN_FROM_LIBRARY_URL', str(SHARED / '2021-06' / 'library'))
+    monkeypatch.setenv('PIN_FROM_LIBRARY_URL', str(OFFICIAL_IMAGES / '2021-06' / 'library'))
     monkeypatch.setenv('PIN_FROM_DOCS_URL', str(DOCS))
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM openjdk:11-jre-slim-buster\n')

@@ -13,7 +13,7 @@ from pin_from import pin
 from pin_from.cli import VERSION
 from pin_from.output import Output
 from tests.registry import push_image
-from tests.shared_data import OFFICIAL_IMAGES as SHARED
+from tests.data import OFFICIAL_IMAGES
 
 
 def test_python_dash_m_runs_the_pin_hook(tmp_path):
@@ -79,7 +79,7 @@ def test_a_bad_mirror_is_one_usage_line_at_start(tmp_path, capsys, target):
 def test_findings_show_image_and_tag_without_the_digest(tmp_path, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.7-slim@sha256:' + 'a' * 64 + '\n')
-    library = str(SHARED / 'current' / 'library')
+    library = str(OFFICIAL_IMAGES / 'current' / 'library')
     assert check_deprecated_tags.main(['--library-url', library, '--docs-url', str(tmp_path), str(path)]) == 1
     first = capsys.readouterr().out.splitlines()[0]
     assert first == f"{path}:1: python:3.7-slim is no longer supported by the official image 'python'"

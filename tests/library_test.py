@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 from pin_from.errors import LibraryError
-from pin_from.library import Library, parse_library, suggest
-from tests.shared_data import official_images
+from pin_from.library import Library, is_date_stamped, parse_library, suggest
+from tests.data import OFFICIAL_IMAGES
 
 SNAPSHOTS = ('2021-06', '2023-06', 'current')
 
 
 def library_files(snapshot: str) -> list[Path]:
     if snapshot == 'edge-cases':
-        directory = official_images() / 'extras' / 'library-edge-cases'
+        directory = OFFICIAL_IMAGES / 'extras' / 'library-edge-cases'
         return sorted(p for p in directory.iterdir() if '@' in p.name)
-    return sorted((official_images() / snapshot / 'library').iterdir())
+    return sorted((OFFICIAL_IMAGES / snapshot / 'library').iterdir())
 
 
 def load(snapshot: str, name: str) -> Library:
-    return parse_library(name, (official_images() / snapshot / 'library' / name).read_text())
+    return parse_library(name, (OFFICIAL_IMAGES / snapshot / 'library' / name).read_text())
 
 
 def load_all(snapshot: str) -> dict[str, Library]:
@@ -525,9 +525,9 @@ def _mutations(rng: random.Random, text: str) -> str:
 
 def test_fuzz_never_crashes():
     rng = random.Random(20260821)
-    seeds = [VALID, (official_images() / '2021-06' / 'library' / 'thrift').read_text(),
-             (official_images() / 'current' / 'library' / 'mongo-express').read_text(),
-             (official_images() / 'current' / 'library' / 'busybox').read_text()]
+    seeds = [VALID, (OFFICIAL_IMAGES / '2021-06' / 'library' / 'thrift').read_text(),
+             (OFFICIAL_IMAGES / 'current' / 'library' / 'mongo-express').read_text(),
+             (OFFICIAL_IMAGES / 'current' / 'library' / 'busybox').read_text()]
     outcomes = {'ok': 0, 'error': 0}
     for i in range(1500):
         if i % 10 == 0:
@@ -596,6 +596,46 @@ def test_suggest_never_offers_the_tag_itself():
     library = load('current', 'python')
     assert '3.13-slim' not in suggest(library, '3.13-slim')
     assert suggest(library, '3.13-slim')[0] == '3.14-slim'
+
+
+# (snapshot, image, tag, expected start of the suggestions); each library lists date-stamped tags
+SUGGEST_DATED = [
+    ('current', 'alpine', '3.12', ['3.24', '3.23', '3.22', '3.21', '3']),  # not 20260805
+    ('current', 'alpine', '20230329', ['20260805', '3', '3.24']),  # dated: dated ones stay
+    ('current', 'debian', 'buster', ['trixie', 'bookworm', 'bullseye', 'experimental', '13']),
+    ('current', 'debian', 'buster-slim', ['trixie-slim', 'bookworm-slim', 'bullseye-slim']),
+    ('current', 'ubuntu', 'bionic', ['stonking', 'resolute', 'noble', 'jammy', 'devel']),
+    ('current', 'ubuntu', 'jammy-20240101', ['jammy', 'jammy-20260810']),
+    ('current', 'rockylinux', '8', ['9', '9.3', '8.9']),  # not 9.3.20231119
+    ('current', 'rockylinux', '8-minimal', ['9-minimal', '9.3-minimal', '8.9-minimal']),
+    ('current', 'amazonlinux', '2018.03', ['2023', '2']),  # not 2023.12.20260817.0
+    ('current', 'golang', 'tip-20240101', ['tip', 'tip-20260815']),
+    ('2023-06', 'alpine', '3.12', ['3.18', '3.17', '3.16', '3.15', '3']),  # not 20230329
+    ('2023-06', 'ubuntu', 'bionic', ['mantic', 'lunar', 'kinetic', 'jammy', 'focal']),
+]
+
+
+@pytest.mark.parametrize('snapshot, image, tag, expected_start', SUGGEST_DATED)
+def test_suggest_leaves_out_date_stamped_tags(snapshot, image, tag, expected_start):
+    library = load(snapshot, image)
+    assert any(is_date_stamped(t) for t in library.tags)
+    got = suggest(library, tag, limit=100)
+    assert got[:len(expected_start)] == expected_start
+    if not is_date_stamped(tag):
+        assert [t for t in got if is_date_stamped(t)] == []
+    else:
+        assert any(is_date_stamped(t) for t in got)
+
+
+@pytest.mark.parametrize('tag, dated', [
+    ('20260805', True), ('bookworm-20260803', True), ('bookworm-20260803-slim', True),
+    ('3.20-20260805', True), ('resolute-20260811.1', True), ('9.3.20231119', True),
+    ('2023.12.20260817.0', True), ('base-20260816.0.574111', True), ('tip-20260815', True),
+    ('3.12', False), ('2023', False), ('windowsservercore-ltsc2022', False), ('10.0.20348.4052', False),
+    ('20261305', False), ('120260805', False), ('bookworm', False), ('1.26.7', False),
+])
+def test_is_date_stamped(tag, dated):
+    assert is_date_stamped(tag) == dated
 
 
 def test_error_messages_are_one_short_line():

@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from pin_from.notices import Notice, parse_notice
-from tests.shared_data import official_images
-
-
-def shared_docs() -> Path:
-    return official_images() / 'extras' / 'docs'
+from tests.data import DOCS
 
 
 def notice(name: str) -> Notice:
-    return parse_notice(name, (shared_docs() / name / 'deprecated.md').read_text())
+    return parse_notice(name, (DOCS / name / 'deprecated.md').read_text())
 
 
 NAMES = (
@@ -25,7 +20,7 @@ NAMES = (
 
 
 def test_the_fixture_set_is_complete():
-    found = {p.parent.name for p in shared_docs().glob('*/deprecated.md')}
+    found = {p.parent.name for p in DOCS.glob('*/deprecated.md')}
     assert found == set(NAMES)
 
 
@@ -140,7 +135,7 @@ def test_odd_markdown_never_raises(markdown):
 
 def test_fuzz_never_raises():
     rng = random.Random(7)
-    seeds = [(shared_docs() / n / 'deprecated.md').read_text() for n in NAMES]
+    seeds = [(DOCS / n / 'deprecated.md').read_text() for n in NAMES]
     alphabet = '[]()`*_#>-!<\n \t:/.abcAB1\u26a0'
     for _ in range(500):
         text = list(rng.choice(seeds))

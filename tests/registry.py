@@ -2,7 +2,9 @@
 
 Everything here talks to Debian's ``docker-registry`` (the CNCF distribution
 server, 2.8) over plain HTTP on 127.0.0.1, and to ``skopeo`` as an independent
-oracle.  See ``../shared/docs/TESTING-NOTES.md`` for the facts this relies on.
+oracle (``skopeo inspect`` prints the digest of the top-level manifest).  The
+registry serves a tag pointing at an OCI index only when ``Accept`` lists the
+index media type, so every request here sends the full list.
 
 * :class:`RegistryServer` runs ``docker-registry serve`` (no auth, htpasswd or
   token auth) and parses its access log (every request, with its status).

@@ -7,7 +7,7 @@ from pin_from.pin import main
 from tests.registry import delete_tag
 from tests.registry import push_image
 from tests.registry import skopeo_digest
-from tests.shared_data import OFFICIAL_IMAGES as SHARED
+from tests.data import OFFICIAL_IMAGES
 
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')
@@ -30,7 +30,7 @@ def hub(registry, repo_factory):
             delete_tag(registry.url, f'{prefix}/library/{name}', digest)
 
         def main(self, *args):
-            library = ['--library-url', str(SHARED / 'current' / 'library')] if '--update' in args else []
+            library = ['--library-url', str(OFFICIAL_IMAGES / 'current' / 'library')] if '--update' in args else []
             return main(['--registry-mirror', self.mirror, *library, *map(str, args)])
 
     return Hub()
@@ -187,7 +187,7 @@ def test_update_never_moves_a_pin_back_from_a_stale_cached_answer(hub, registry,
     path.write_text(f'FROM node:20@{d2}\n')  # moved on, by hand or by another run
     registry_host = hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]
     capsys.readouterr()
-    down = ['--registry-mirror', 'docker.io=http://127.0.0.1:9/x', '--library-url', str(SHARED / 'current' / 'library')]
+    down = ['--registry-mirror', 'docker.io=http://127.0.0.1:9/x', '--library-url', str(OFFICIAL_IMAGES / 'current' / 'library')]
     for extra in ([], ['--check']):
         assert main([*down, '--cache-dir', str(cache), '--update', *extra, str(path)]) == 3
         assert path.read_text() == f'FROM node:20@{d2}\n'
