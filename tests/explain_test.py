@@ -1,15 +1,16 @@
 """pin_from.explain: the Markdown sections, end to end from the test data."""
 from __future__ import annotations
 
+import contextlib
 import textwrap
 from pathlib import Path
 
 import pytest
-import requests
 
 from pin_from.attestations import SLSA, Attestations, Package, Provenance, parse_provenance, parse_sbom
 from pin_from.explain import Sides, compare_link, render, vulnerabilities
-from pin_from.osv import ApiSource, DirectorySource, requests_http
+from pin_from.http import Http
+from pin_from.osv import ApiSource, DirectorySource, http_calls
 from tests.registry import free_port
 
 DATA = Path(__file__).parent / 'data'
@@ -101,8 +102,8 @@ def test_an_sbom_over_the_cap_says_so():
 
 def test_a_down_osv_server_is_its_one_line():
     sides = _sides()
-    with requests.Session() as session:
-        source = ApiSource(f'http://127.0.0.1:{free_port()}', requests_http(session, timeout=2))
+    with contextlib.closing(Http(timeout=2)) as http:
+        source = ApiSource(f'http://127.0.0.1:{free_port()}', http_calls(http))
         outcome = vulnerabilities(sides, source)
     assert isinstance(outcome, str) and outcome.startswith('OSV unreachable: `http://127.0.0.1:')
     assert _section(render(sides, outcome), 'Vulnerabilities') == outcome
