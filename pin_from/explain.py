@@ -29,6 +29,13 @@ class Sides(NamedTuple):
     new: Attestations
 
 
+class Explanation(NamedTuple):
+    """What one moved image's attestations and OSV tell (see :mod:`pin_from.attested`)."""
+
+    sides: Sides
+    vulns: VulnOutcome
+
+
 def _change_line(change: Change) -> str:
     old, new = code_span(change.old, FIELD), code_span(change.new, FIELD)
     return f'- {code_span(change.name, FIELD)} {old} → {new}'
@@ -167,3 +174,20 @@ def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
         return f'OSV unreachable: {code_span(str(error), 200)}'
     except OsvError as error:
         return f'OSV unreadable: {code_span(str(error), 200)}'
+
+
+def summary(explained: Explanation) -> str:
+    """One line for the text summary: package and vulnerability counts, or why not."""
+    sides, vulns = explained
+    missing = _missing(sides, 'packages')
+    if missing is not None and vulns in (None, missing):
+        return f'packages: {missing}' + ('; vulnerabilities: OSV not configured' if vulns is None else '')
+    packages = missing or _counts(diff_packages(sides.old.packages or (), sides.new.packages or ()))
+    if vulns is None:
+        told = 'OSV not configured'
+    elif isinstance(vulns, str):
+        told = vulns
+    else:
+        told = (f'{len(vulns.fixed)} fixed, {len(vulns.introduced)} introduced '
+                f'({vulns.before} known before, {vulns.after} after)')
+    return f'packages: {packages}; vulnerabilities: {told}'
