@@ -113,10 +113,10 @@ def _queries(all_sides: Sequence[Sides]) -> list[Query]:
 class Explainer:
     """Explains moves: ``source`` is the ``--osv`` source, or None (not configured)."""
 
-    def __init__(self, inspector: Inspector, source: Optional[Source], cap: int = MAX_STATEMENT) -> None:
+    def __init__(self, inspector: Inspector, source: Optional[Source], cap: Optional[int] = None) -> None:
         self.inspector = inspector
         self.source = source
-        self.cap = cap
+        self.cap = MAX_STATEMENT if cap is None else cap
 
     def explain(self, moves: Sequence[Moved], platform: Platform) -> list[Explanation]:
         all_sides = [
