@@ -53,7 +53,7 @@ class Inspector:
         self.client = client
         self.cache = cache
 
-    def _content(self, ref: Reference, digest: str, kind: str) -> bytes:
+    def _content(self, ref: Reference, digest: str, kind: str, cap: int = MAX_CONFIG) -> bytes:
         key = f'{kind}:{digest}'
         found = self.cache.get(key, _is_bytes)
         if found is not None:
@@ -61,10 +61,18 @@ class Inspector:
             return data
         data = (
             self.client.manifest(ref, digest) if kind == 'manifest'
-            else self.client.blob(ref, digest, MAX_CONFIG)
+            else self.client.blob(ref, digest, cap)
         )
         self.cache.set(key, data)
         return data
+
+    def manifest_bytes(self, ref: Reference, digest: str) -> bytes:
+        """The manifest ``digest`` as the registry served it (checked, cached forever)."""
+        return self._content(ref, digest, 'manifest')
+
+    def blob_bytes(self, ref: Reference, digest: str, cap: int) -> bytes:
+        """The blob ``digest``, at most ``cap`` bytes (checked, cached forever)."""
+        return self._content(ref, digest, 'blob', cap)
 
     def manifest(self, ref: Reference, digest: str) -> Manifest:
         return parse_manifest(self._content(ref, digest, 'manifest'))

@@ -1,7 +1,7 @@
 """Markdown explaining one moved image: packages, source and vulnerabilities.
 
 Every value taken from an image or an OSV record goes into a code span
-(escaped, length-capped); every section is present, and missing data is one
+(:func:`pin_from.escape.code_span`: escaped, length-capped); every section is present, and missing data is one
 line saying why ("no attestations on this image", "OSV not configured").
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from typing import NamedTuple, Optional, Sequence, Union
 
 from pin_from.attestations import Attestations, Provenance
+from pin_from.escape import code_span
 from pin_from.osv import Finding, OsvError, OsvUnavailable, Source, VulnDiff, vulnerability_diff
 from pin_from.packages import Change, PackageDiff, diff_packages
 
@@ -17,7 +18,6 @@ BODY_UPGRADES = 20
 FIELD = 120  # characters of one value in the report
 _GITHUB = re.compile(r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[#?].*)?/?$')
 _COMMIT = re.compile(r'^[0-9a-f]{7,64}$')
-_CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 
 # A string is a one-line note ("OSV unreachable: ..."); None means not configured.
 VulnOutcome = Union[VulnDiff, str, None]
@@ -29,22 +29,16 @@ class Sides(NamedTuple):
     new: Attestations
 
 
-def _code(text: str, limit: int = FIELD) -> str:
-    """``text`` as a Markdown code span: one line, capped, fence-safe.
+class Explanation(NamedTuple):
+    """What one moved image's attestations and OSV tell (see :mod:`pin_from.attested`)."""
 
-    Private stand-in for ``pin_from.escape.code_span`` (not in this tree yet).
-    """
-    flat = _CONTROL.sub(' ', text)
-    if len(flat) > limit:
-        flat = flat[:limit - 1] + '…'
-    longest = max((len(m) for m in re.findall('`+', flat)), default=0)
-    fence = '`' * (longest + 1)
-    pad = ' ' if flat.startswith('`') or flat.endswith('`') or not flat.strip() else ''
-    return f'{fence}{pad}{flat}{pad}{fence}'
+    sides: Sides
+    vulns: VulnOutcome
 
 
 def _change_line(change: Change) -> str:
-    return f'- {_code(change.name)} {_code(change.old)} → {_code(change.new)}'
+    old, new = code_span(change.old, FIELD), code_span(change.new, FIELD)
+    return f'- {code_span(change.name, FIELD)} {old} → {new}'
 
 
 def _counts(diff: PackageDiff) -> str:
@@ -62,8 +56,8 @@ def _details(diff: PackageDiff) -> list[str]:
     lines += [f'{_change_line(c)} (upgraded)' for c in diff.upgraded]
     lines += [f'{_change_line(c)} (downgraded)' for c in diff.downgraded]
     lines += [f'{_change_line(c)} (changed)' for c in diff.changed]
-    lines += [f'- {_code(p.name)} {_code(p.version)} (added)' for p in diff.added]
-    lines += [f'- {_code(p.name)} {_code(p.version)} (removed)' for p in diff.removed]
+    lines += [f'- {code_span(p.name, FIELD)} {code_span(p.version, FIELD)} (added)' for p in diff.added]
+    lines += [f'- {code_span(p.name, FIELD)} {code_span(p.version, FIELD)} (removed)' for p in diff.removed]
     return lines + ['', '</details>']
 
 
@@ -111,10 +105,10 @@ def compare_link(old: Provenance, new: Provenance) -> Optional[str]:
 
 
 def _source_line(label: str, side: Provenance) -> str:
-    parts = [f'{label}:', _code(side.repository or 'unknown repository')]
-    parts.append(f'at {_code(side.commit)}' if side.commit else '(no commit)')
+    parts = [f'{label}:', code_span(side.repository or 'unknown repository', FIELD)]
+    parts.append(f'at {code_span(side.commit, FIELD)}' if side.commit else '(no commit)')
     if side.build_time:
-        parts.append(f'built {_code(side.build_time, 40)}')
+        parts.append(f'built {code_span(side.build_time, 40)}')
     return ' '.join(parts)
 
 
@@ -133,13 +127,13 @@ def source_section(sides: Sides) -> list[str]:
 
 def _finding(finding: Finding) -> str:
     cves = [a for a in finding.aliases if a.startswith('CVE-')][:5]
-    parts = [f'- {_code(finding.id, 64)}']
+    parts = [f'- {code_span(finding.id, 64)}']
     if cves:
-        parts.append('(' + ', '.join(_code(c, 64) for c in cves) + ')')
+        parts.append('(' + ', '.join(code_span(c, 64) for c in cves) + ')')
     if finding.severity:
-        parts.append(f'severity {_code(finding.severity, 100)}')
-    parts.append(f'in {_code(finding.package)} {_code(finding.version)}')
-    parts.append(f'fixed in {_code(finding.fixed)}' if finding.fixed else 'no fix named')
+        parts.append(f'severity {code_span(finding.severity, 100)}')
+    parts.append(f'in {code_span(finding.package, FIELD)} {code_span(finding.version, FIELD)}')
+    parts.append(f'fixed in {code_span(finding.fixed, FIELD)}' if finding.fixed else 'no fix named')
     return ' '.join(parts)
 
 
@@ -177,6 +171,23 @@ def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
     try:
         return vulnerability_diff(sides.old.packages, sides.new.packages, source)
     except OsvUnavailable as error:
-        return f'OSV unreachable: {_code(str(error), 200)}'
+        return f'OSV unreachable: {code_span(str(error), 200)}'
     except OsvError as error:
-        return f'OSV unreadable: {_code(str(error), 200)}'
+        return f'OSV unreadable: {code_span(str(error), 200)}'
+
+
+def summary(explained: Explanation) -> str:
+    """One line for the text summary: package and vulnerability counts, or why not."""
+    sides, vulns = explained
+    missing = _missing(sides, 'packages')
+    if missing is not None and vulns in (None, missing):
+        return f'packages: {missing}' + ('; vulnerabilities: OSV not configured' if vulns is None else '')
+    packages = missing or _counts(diff_packages(sides.old.packages or (), sides.new.packages or ()))
+    if vulns is None:
+        told = 'OSV not configured'
+    elif isinstance(vulns, str):
+        told = vulns
+    else:
+        told = (f'{len(vulns.fixed)} fixed, {len(vulns.introduced)} introduced '
+                f'({vulns.before} known before, {vulns.after} after)')
+    return f'packages: {packages}; vulnerabilities: {told}'

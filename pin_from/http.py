@@ -283,7 +283,7 @@ class Http:
 
     def request(
             self, method: str, url: str, *, cap: int, headers: Mapping[str, str] | None = None,
-            params: Mapping[str, str] | None = None, data: Mapping[str, str] | None = None,
+            params: Mapping[str, str] | None = None, data: Mapping[str, str] | bytes | None = None,
             follow: bool = False, read: bool = True, retry: bool = True,
     ) -> Response:
         """One request with retries; the body is read (up to ``cap``) when ``read``
@@ -317,7 +317,7 @@ class Http:
 
     def _follow(
             self, method: str, url: str, headers: Mapping[str, str],
-            params: Mapping[str, str] | None, data: Mapping[str, str] | None,
+            params: Mapping[str, str] | None, data: Mapping[str, str] | bytes | None,
             follow: bool, read: bool, cap: int,
     ) -> Response:
         start = url
@@ -334,7 +334,7 @@ class Http:
 
     def _once(
             self, method: str, url: str, headers: Mapping[str, str],
-            params: Mapping[str, str] | None, data: Mapping[str, str] | None,
+            params: Mapping[str, str] | None, data: Mapping[str, str] | bytes | None,
             read: bool, cap: int,
     ) -> Response:
         import requests

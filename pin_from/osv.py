@@ -17,11 +17,9 @@ import json
 import re
 import urllib.parse
 import zipfile
-
-import requests
 from pathlib import Path
 from typing import (
-    Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence,
+    TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence,
 )
 
 from pin_from.attestations import Package
@@ -29,10 +27,14 @@ from pin_from.errors import PinFromError
 from pin_from.purl import Purl, parse_purl
 from pin_from.versions import BY_ECOSYSTEM, Scheme, Version, parse
 
+if TYPE_CHECKING:
+    from pin_from.http import Http as PinHttp
+
 ENV = 'PIN_FROM_OSV'
 MAX_RECORD = 8_000_000  # bytes of one JSON record (file or zip member)
 MAX_ZIP_TOTAL = 4_000_000_000  # uncompressed bytes read from one zip
 MAX_ZIP_MEMBERS = 1_000_000
+MAX_ANSWER = 32_000_000  # bytes of one API answer
 MAX_IDS = 5_000  # records fetched from the API in one comparison
 BATCH = 1_000  # OSV's querybatch limit
 MAX_PAGES = 10
@@ -469,16 +471,11 @@ def open_source(spec: str, http: Optional[Http]) -> Source:
     return DirectorySource(Path(spec))
 
 
-def requests_http(session: requests.Session, timeout: float = 30.0, limit: int = 32_000_000) -> Http:
-    """An :data:`Http` over a ``requests`` session: streamed, capped, no redirects off-site."""
+def http_calls(http: PinHttp, limit: int = MAX_ANSWER) -> Http:
+    """An :data:`Http` over the run's one :class:`pin_from.http.Http`: its
+    deadlines and retries, a body capped at ``limit`` bytes, no redirects."""
     def call(method: str, url: str, body: Optional[bytes]) -> tuple[int, bytes]:
         headers = {'Content-Type': 'application/json'} if body is not None else {}
-        try:
-            with session.request(method, url, data=body, headers=headers, timeout=timeout, stream=True) as resp:
-                data = resp.raw.read(limit + 1, decode_content=True)
-        except requests.RequestException as error:
-            raise OsvUnavailable(type(error).__name__) from None
-        if len(data) > limit:
-            raise OsvUnavailable(f'answer over {limit} bytes')
-        return resp.status_code, data
+        resp = http.request(method, url, cap=limit, headers=headers, data=body)
+        return resp.status, resp.body  # TransportError, BodyError: ApiSource names them
     return call

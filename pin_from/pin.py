@@ -26,6 +26,7 @@ from pin_from.policy import Policy
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
+    from pin_from import osv
     from pin_from.http import Http
     from pin_from.library import Library
     from pin_from.memo import Memo
@@ -99,6 +100,14 @@ class _Run:
         if isinstance(lib, str) or lib is None:
             return lib
         return update.library_source(lib, ref.effective_tag)
+
+    def osv(self) -> osv.Source | None:
+        """``--osv`` (or ``PIN_FROM_OSV``): the API through the run's one Http, or a directory."""
+        spec = _osv_spec(self.args)
+        if spec is None:
+            return None
+        from pin_from import osv
+        return osv.open_source(spec, osv.http_calls(self.http()))
 
     def _library(self, name: str) -> Library | str | None:
         """library/<name>, read once per run: the parsed file, None when there
@@ -181,8 +190,11 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
 def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Result:
     from pin_from import update
     from pin_from.changes import Inspector
+    from pin_from.attested import Explainer
     rows = update.moved(loaded, answers)
-    result = update.Updater(Inspector(state.client(), state.cache), state.args.platform, state.source).run(rows)
+    inspector = Inspector(state.client(), state.cache)
+    explainer = Explainer(inspector, state.osv()) if rows else None
+    result = update.Updater(inspector, state.args.platform, state.source, explainer).run(rows)
     for ref in list(answers):  # an unreadable new image is an error: never pinned
         error = result.errors.get((ref.tag_only(), str(answers[ref])))
         if error is not None:
@@ -278,7 +290,7 @@ def _check_report_path(path: str) -> None:
 def _check_options(args: argparse.Namespace) -> None:
     if not args.update:
         for flag, given in (('--report', args.report), ('--platform', args.platform),
-                            ('--library-url', args.library_url)):
+                            ('--library-url', args.library_url), ('--osv', args.osv)):
             if given:
                 raise UsageError(f'{flag} needs --update')
         return
@@ -290,6 +302,21 @@ def _check_options(args: argparse.Namespace) -> None:
     url = cli.library_url(args)
     if not sources.is_url(url):
         sources.check_library_dir(url, '--library-url')
+    _check_osv(args)
+
+
+def _osv_spec(args: argparse.Namespace) -> str | None:
+    from pin_from.osv import ENV
+    return str(args.osv or os.environ.get(ENV) or '') or None
+
+
+def _check_osv(args: argparse.Namespace) -> None:
+    """An OSV directory or zip must be there before any file is touched."""
+    spec = _osv_spec(args)
+    if spec is None or spec.startswith(('http://', 'https://')):
+        return
+    if not os.path.isdir(spec) and not os.path.isfile(spec):
+        raise UsageError(f'--osv {spec}: no such OSV directory or zip')
 
 
 def _platform(text: str) -> Platform:
@@ -337,6 +364,11 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     )
     cli.add_library_url_option(
         parser, 'with --update: official-images library/ files, to link the entry behind a moved official tag',
+    )
+    parser.add_argument(
+        '--osv', metavar='URL_OR_DIR', default=None,
+        help='with --update: OSV vulnerabilities for the packages of moved images, from the OSV API '
+             '(e.g. https://api.osv.dev) or a directory/zip of OSV records (env PIN_FROM_OSV)',
     )
     return parser
 

@@ -7,10 +7,14 @@ a label cannot forge a heading, a link, an image or a mention.
 from __future__ import annotations
 
 from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from pin_from.changes import Facts
 from pin_from.escape import code_span as c
 from pin_from.reference import Reference
+
+if TYPE_CHECKING:
+    from pin_from.explain import Explanation
 
 
 class Source(NamedTuple):
@@ -32,6 +36,7 @@ class Move(NamedTuple):
     locations: tuple[str, ...]  # FILE:LINE
     details: tuple[str, ...]  # Markdown bullets, already escaped
     source: Source | str | None  # str: why the source could not be read
+    explained: Explanation | None = None  # packages, source, vulnerabilities (attestations, OSV)
 
 
 def _size(n: int) -> str:
@@ -139,6 +144,9 @@ def markdown(moves: list[Move], platform: str) -> str:
         source = _source_line(m.source)
         if source:
             lines.append(f'- {source}')
+        if m.explained is not None:
+            from pin_from.explain import render
+            lines += ['', render(*m.explained).rstrip('\n')]
     return '\n'.join(lines) + '\n'
 
 
@@ -149,4 +157,7 @@ def summary(moves: list[Move]) -> list[str]:
         places = f'{len(m.locations)} place{"s" * (len(m.locations) != 1)}'
         out.append(f'{m.ref}: {_short(m.old)} -> {_short(m.new)} ({places})')
         out += [f'    {d}' for d in m.details]
+        if m.explained is not None:
+            from pin_from.explain import summary as explained
+            out.append(f'    {explained(m.explained)}')
     return out

@@ -23,6 +23,7 @@ from pin_from.manifest import Platform
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
+    from pin_from.attested import Explainer
     from pin_from.library import Library
 
 _GITHUB_RE = re.compile(r'(?:https://|git://|git@)github\.com[/:]([\w.-]+/[\w.-]+?)(?:\.git)?/?$')
@@ -77,11 +78,13 @@ class Updater:
     def __init__(
             self, inspector: Inspector, platforms: list[Platform],
             source: Callable[[Reference], report.Source | str | None],
+            explainer: Explainer | None = None,
     ) -> None:
         self.inspector = inspector
         self.platforms = platforms
         self.shown = platforms[0] if platforms else DEFAULT_PLATFORM
         self.source = source
+        self.explainer = explainer
 
     def run(self, rows: list[Pinned]) -> Result:
         moves, keep, errors, held = [], set(), {}, []
@@ -97,7 +100,15 @@ class Updater:
                 continue
             details = tuple(report.describe(self._old_facts(ref, old), new_facts, str(self.shown)))
             moves.append(report.Move(ref, old, new, where, details, self.source(ref)))
-        return Result(moves, frozenset(keep), errors, held)
+        return Result(self._explained(moves), frozenset(keep), errors, held)
+
+    def _explained(self, moves: list[report.Move]) -> list[report.Move]:
+        """Each move with what its attestations (and OSV) tell, for ``self.shown``."""
+        if self.explainer is None or not moves:
+            return moves
+        from pin_from.attested import Moved
+        found = self.explainer.explain([Moved(m.ref, m.old, m.new) for m in moves], self.shown)
+        return [m._replace(explained=e) for m, e in zip(moves, found)]
 
     def _old_facts(self, ref: Reference, old: str) -> Facts | None:
         try:
