@@ -59,6 +59,10 @@ def _believable(stored_at: object, now: float) -> bool:
     )
 
 
+def _is_time(value: object) -> bool:
+    return _believable(value, time.time())
+
+
 def _why(e: BaseException, directory: str | None) -> str:
     """An OS or database failure in words."""
     if isinstance(e, PermissionError):
@@ -130,6 +134,18 @@ class Cache:
             self._bad_entry(key)
             return None
         return Cached(found[0], max(0.0, now - found[1]))
+
+    def first_seen(self, digest_key: str) -> float | None:
+        """When pin-from first saw a digest (``registry/repo@digest``), as a time."""
+        found = self.get(f'seen:{digest_key}', _is_time)
+        return None if found is None else float(found.value)
+
+    def saw(self, digest_keys: list[str], when: float | None = None) -> None:
+        """Record the first sighting of each digest (kept if already recorded)."""
+        now = time.time() if when is None else when
+        for key in digest_keys:
+            if self.first_seen(key) is None:
+                self.set(f'seen:{key}', now)
 
     def set(self, key: str, value: Any) -> None:
         store = self._open()

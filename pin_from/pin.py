@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pin_from.report import Move
     from pin_from.report import Source
     from pin_from.update import Result
+    from pin_from.update import Settle
 
 
 class _Run:
@@ -45,6 +46,7 @@ class _Run:
         self.args = args
         self.out = out
         self.update = bool(args.update)
+        self.min_age = _min_age(args)
         self.mirrors = cli.mirrors(args)  # checked before any file is read
         self.insecure = cli.insecure(args)
         self.cache = Cache(cli.cache_dir(args), out.note)
@@ -89,7 +91,15 @@ class _Run:
 
     def resolver(self) -> Resolver:
         from pin_from.resolve import Resolver
-        return Resolver(self.cache, self.rules(), self.client, self.out.note, self.args.jobs)
+        return Resolver(
+            self.cache, self.rules(), self.client, self.out.note, self.args.jobs,
+            record_sightings=self.update,  # --min-age's evidence of when a digest appeared
+        )
+
+    def first_seen(self, ref: Reference, digest: str) -> float | None:
+        """When a run first saw ``ref``'s tag name ``digest`` (recorded by --update runs)."""
+        from pin_from.resolve import digest_key
+        return self.cache.first_seen(digest_key(ref, digest))
 
     def source(self, ref: Reference) -> Source | str | None:
         """The official-images entry behind a moved official tag, for the report."""
@@ -143,6 +153,8 @@ def _run(state: _Run) -> int:
     status = cli.FAILED if batch.failed else cli.OK
 
     answers = state.resolve(batch.files)
+    if args.pin_platform is not None:
+        _pin_platform(state, batch.files, answers)
     if args.verify:
         status |= _verify(state, batch.files, answers)
     result = _moves(state, batch.files, answers) if state.update else None
@@ -154,7 +166,7 @@ def _run(state: _Run) -> int:
     if result is not None:
         for note in result.held if args.verbose else ():
             out.line(note)
-        status |= _report(state, result.moves)
+        status |= _report(state, result.moves, result.held)
     return status
 
 
@@ -194,12 +206,42 @@ def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edi
     rows = update.moved(loaded, answers)
     inspector = Inspector(state.client(), state.cache)
     explainer = Explainer(inspector, state.osv()) if rows else None
-    result = update.Updater(inspector, state.args.platform, state.source, explainer).run(rows)
-    for ref in list(answers):  # an unreadable new image is an error: never pinned
-        error = result.errors.get((ref.tag_only(), str(answers[ref])))
-        if error is not None:
-            answers[ref] = error
+    result = update.Updater(
+        inspector, state.args.platform, state.source, explainer, _settle(state), state.first_seen,
+    ).run(rows)
+    for ref in list(answers):
+        key = (ref.tag_only(), str(answers[ref]))
+        if key in result.errors:  # an unreadable new image is an error: never pinned
+            answers[ref] = result.errors[key]
+        elif (ref.tag_only(), ref.digest or '') in result.targets:  # a platform pin stays one
+            answers[ref] = result.targets[(ref.tag_only(), ref.digest or '')]
     return result
+
+
+def _settle(state: _Run) -> Settle | None:
+    """--min-age (or PIN_FROM_MIN_AGE): how old a new image must be to be pinned."""
+    if state.min_age is None:
+        return None
+    import time
+    from pin_from.update import Settle
+    return Settle(state.min_age, time.time())
+
+
+def _pin_platform(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> None:
+    """--pin-platform: new pins name that platform's manifest, not the tag's index."""
+    from pin_from.changes import Inspector
+    platform = state.args.pin_platform
+    inspector = Inspector(state.client(), state.cache)
+    for ref in {s.ref for f in loaded for s in f.scan.sites if s.ref.digest is None}:
+        index = answers.get(ref)
+        if not isinstance(index, str):
+            continue
+        try:
+            found = inspector.platform_digest(ref, index, platform)
+        except PinFromError as e:
+            answers[ref] = e
+            continue
+        answers[ref] = found if found is not None else PinFromError(f'{ref.tag_only()} has no {platform} image')
 
 
 def _edit(
@@ -235,7 +277,7 @@ def _edit(
     return cli.CHANGED
 
 
-def _report(state: _Run, moves: list[Move]) -> int:
+def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
     from pin_from import report
     args, out = state.args, state.out
     platform = str(args.platform[0]) if args.platform else 'linux/amd64'
@@ -244,7 +286,7 @@ def _report(state: _Run, moves: list[Move]) -> int:
             out.line(line)
         return cli.OK
     try:
-        _write_report(args.report, report.markdown(moves, platform))
+        _write_report(args.report, report.markdown(moves, platform, held))
     except OSError as e:
         out.note(f'cannot write the report {args.report}: {(e.strerror or str(e)).lower()}')
         return cli.FAILED
@@ -287,9 +329,20 @@ def _check_report_path(path: str) -> None:
         raise UsageError(f'--report {path}: not writable')
 
 
+def _min_age(args: argparse.Namespace) -> float | None:
+    text = args.min_age or os.environ.get('PIN_FROM_MIN_AGE')
+    if not text or not args.update:
+        return None
+    from pin_from.update import duration
+    try:
+        return duration(text)
+    except ValueError as e:
+        raise UsageError(f'--min-age {e}') from None
+
+
 def _check_options(args: argparse.Namespace) -> None:
     if not args.update:
-        for flag, given in (('--report', args.report), ('--platform', args.platform),
+        for flag, given in (('--report', args.report), ('--platform', args.platform), ('--min-age', args.min_age),
                             ('--library-url', args.library_url), ('--osv', args.osv)):
             if given:
                 raise UsageError(f'{flag} needs --update')
@@ -317,6 +370,15 @@ def _check_osv(args: argparse.Namespace) -> None:
         return
     if not os.path.isdir(spec) and not os.path.isfile(spec):
         raise UsageError(f'--osv {spec}: no such OSV directory or zip')
+
+
+def _duration(text: str) -> str:
+    from pin_from.update import duration
+    try:
+        duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 def _platform(text: str) -> Platform:
@@ -364,6 +426,15 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     )
     cli.add_library_url_option(
         parser, 'with --update: official-images library/ files, to link the entry behind a moved official tag',
+    )
+    parser.add_argument(
+        '--min-age', metavar='DURATION', type=_duration,
+        help='with --update: re-pin a moved tag only once the new image is this old: 12h, 1d, 2w '
+             '(env PIN_FROM_MIN_AGE)',
+    )
+    parser.add_argument(
+        '--pin-platform', metavar='OS/ARCH[/VARIANT]', type=_platform, default=None,
+        help="pin new references to this platform's manifest instead of the tag's index",
     )
     parser.add_argument(
         '--osv', metavar='URL_OR_DIR', default=None,

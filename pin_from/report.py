@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pin_from.changes import Facts
 from pin_from.escape import code_span as c
+from pin_from.escape import markdown_text
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
@@ -122,10 +123,17 @@ def _short(digest: str) -> str:
     return digest[:19]
 
 
-def markdown(moves: list[Move], platform: str) -> str:
+def _held(held: list[str]) -> list[str]:
+    """Moves held back (a platform pin whose platform did not move, --platform, --min-age)."""
+    if not held:
+        return []
+    return ['', '### Held back', ''] + [f'- {markdown_text(line, 400)}' for line in held]
+
+
+def markdown(moves: list[Move], platform: str, held: list[str] | None = None) -> str:
     """A report usable verbatim as a pull-request body."""
     if not moves:
-        return 'No base image tag moved.\n'
+        return '\n'.join(['No base image tag moved.', *_held(held or [])]) + '\n'
     lines = [
         '## Base image updates',
         '',
@@ -147,6 +155,7 @@ def markdown(moves: list[Move], platform: str) -> str:
         if m.explained is not None:
             from pin_from.explain import render
             lines += ['', render(*m.explained).rstrip('\n')]
+    lines += _held(held or [])
     return '\n'.join(lines) + '\n'
 
 

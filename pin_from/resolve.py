@@ -28,11 +28,16 @@ def tag_key(ref: Reference) -> str:
     return f'tag:{ref.registry}/{ref.repository}:{ref.effective_tag}'
 
 
+def digest_key(ref: Reference, digest: str) -> str:
+    return f'{ref.registry}/{ref.repository}@{digest}'
+
+
 class Resolver:
     def __init__(
             self, cache: Cache, rules: Policy, client: Callable[[], DigestSource],
-            note: Callable[[str], None], jobs: int = 8,
+            note: Callable[[str], None], jobs: int = 8, record_sightings: bool = False,
     ) -> None:
+        self.record_sightings = record_sightings
         self.cache = cache
         self.rules = rules
         self._client = client  # called only when something must be fetched
@@ -51,6 +56,8 @@ class Resolver:
         if missing:
             answers.update(self._fetch(missing, cached, fetched))
             self.cache.store_tags({tag_key(r): d for r, d in fetched.items()})
+            if self.record_sightings:  # --min-age's last evidence of a digest's age
+                self.cache.saw([digest_key(r, d) for r, d in fetched.items()])
         return {r: answers[r.tag_only()] for r in refs}
 
     def _fetch(

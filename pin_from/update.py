@@ -1,8 +1,21 @@
-"""Keeping up: which pinned tags moved, the --platform noise filter, and the report's facts.
+"""Keeping up: which pinned tags moved, which moves to make, and the report's facts.
 
 Runs only on ``--update``, only for references whose tag now names another
 digest. The digests come from answers fetched in this run (never from the
 cache); what changed is read from the registry by digest (cached forever).
+A move is held back when:
+
+- ``--platform`` is given and none of those platforms' manifests changed;
+- the pin is a *platform pin* (a digest of one platform's manifest, not of the
+  tag's index: an image manifest the tag was never seen to name, while the tag
+  now names an index) and that platform did not move; when it did, the pin
+  moves to that platform's new manifest and stays a platform pin;
+- ``--min-age`` is given and the new image is younger. Its age comes from the
+  best evidence at hand: the index's ``org.opencontainers.image.created``
+  annotation, the compared platform's config ``created``, or when pin-from first
+  saw the new digest. A ``created`` older than pin-from's first sighting of the
+  digest being replaced cannot be when the new image appeared (a reproducible
+  build's source date): it counts as unknown, and the next evidence is used.
 """
 from __future__ import annotations
 
@@ -40,9 +53,37 @@ class Pinned(NamedTuple):
 
 class Result(NamedTuple):
     moves: list[report.Move]
-    keep: frozenset[tuple[Reference, str]]  # (tag, old digest): moved, but not for --platform
+    keep: frozenset[tuple[Reference, str]]  # (tag, old digest): moved, but held back
     errors: dict[tuple[Reference, str], PinFromError]  # (tag, new digest): unreadable new image
-    held: list[str]  # notes for -v
+    held: list[str]  # notes for -v and the report
+    targets: dict[tuple[Reference, str], str]  # (tag, old digest) -> the platform pin's new manifest
+
+
+_TIME_RE = re.compile(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)')
+
+
+def parse_time(text: str | None) -> float | None:
+    """An RFC 3339 time (``2026-11-30T10:00:00.123456789Z``) as a POSIX time."""
+    import datetime
+    m = _TIME_RE.fullmatch(text or '')
+    if m is None:
+        return None
+    zone = datetime.timezone.utc if m.group(2) == 'Z' else datetime.datetime.strptime(m.group(2), '%z').tzinfo
+    moment = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S').replace(tzinfo=zone)
+    return moment.timestamp()
+
+
+def duration(text: str) -> float:
+    """``--min-age``: ``12h``, ``1d``, ``2w`` in seconds (ValueError otherwise)."""
+    m = re.fullmatch(r'(\d{1,5})([hdw])', text.strip())
+    if m is None:
+        raise ValueError(f'{text!r}: expected a whole number and a unit: h, d or w (e.g. 1d)')
+    return int(m.group(1)) * {'h': 3600, 'd': 86400, 'w': 604800}[m.group(2)]
+
+
+def _span(seconds: float) -> str:
+    hours = max(0.0, seconds) / 3600
+    return f'{hours:.0f} h' if hours < 48 else f'{hours / 24:.1f} d'
 
 
 def moved(files: Iterable[Loaded], answers: dict[Reference, Outcome]) -> list[Pinned]:
@@ -74,33 +115,124 @@ def library_source(lib: Library, tag: str) -> report.Source | None:
     )
 
 
+class Settle(NamedTuple):
+    """--min-age: the age a new image must have, as of ``now``."""
+
+    min_age: float
+    now: float
+
+
+def _never_seen(ref: Reference, digest: str) -> float | None:
+    return None
+
+
 class Updater:
     def __init__(
             self, inspector: Inspector, platforms: list[Platform],
             source: Callable[[Reference], report.Source | str | None],
-            explainer: Explainer | None = None,
+            explainer: Explainer | None = None, settle: Settle | None = None,
+            first_seen: Callable[[Reference, str], float | None] = _never_seen,
     ) -> None:
+        self.first_seen = first_seen  # when a tag was first seen to name a digest
         self.inspector = inspector
         self.platforms = platforms
         self.shown = platforms[0] if platforms else DEFAULT_PLATFORM
         self.source = source
         self.explainer = explainer
+        self.settle = settle
 
     def run(self, rows: list[Pinned]) -> Result:
-        moves, keep, errors, held = [], set(), {}, []
+        result = Result([], frozenset(), {}, [], {})
+        keep: set[tuple[Reference, str]] = set()
         for ref, old, new, where in group(rows):
-            try:
-                new_facts = self.inspector.facts(ref, new, self.shown)
-            except PinFromError as e:  # the new image is unreadable: never pin to it
-                errors[(ref, new)] = e
-                continue
-            if self.platforms and not self._platform_changed(ref, old, new):
+            reason = self._held(ref, old, new, result)
+            if reason is not None:
                 keep.add((ref, old))
-                held.append(f'{ref}: moved to {new}, but not for {", ".join(map(str, self.platforms))}; kept')
+                result.held.append(f'{ref}@{old}: {reason}; kept')
                 continue
-            details = tuple(report.describe(self._old_facts(ref, old), new_facts, str(self.shown)))
-            moves.append(report.Move(ref, old, new, where, details, self.source(ref)))
-        return Result(self._explained(moves), frozenset(keep), errors, held)
+            target = result.targets.get((ref, old), new)
+            shown = self._platform_of(ref, old) if target != new else self.shown
+            try:
+                new_facts = self.inspector.facts(ref, target, shown or self.shown)
+            except PinFromError as e:  # the new image is unreadable: never pin to it
+                result.errors[(ref, new)] = e
+                continue
+            details = tuple(report.describe(self._old_facts(ref, old, shown or self.shown), new_facts, str(shown or self.shown)))
+            result.moves.append(report.Move(ref, old, target, where, details, self.source(ref)))
+        return result._replace(moves=self._explained(result.moves), keep=frozenset(keep))
+
+    def _held(self, ref: Reference, old: str, new: str, result: Result) -> str | None:
+        """Why this move waits (None: make it); a platform pin's target is recorded."""
+        platform = self._platform_of(ref, old)
+        if platform is not None:
+            target = self._platform_target(ref, new, platform)
+            if target == old:
+                return f'a platform pin ({platform}); {ref} moved, but not its {platform} manifest'
+            if target is not None:
+                result.targets[(ref, old)] = target
+        elif self.platforms and not self._platform_changed(ref, old, new):
+            return f'moved to {new}, but not for {", ".join(map(str, self.platforms))}'
+        return self._too_young(ref, old, new)
+
+    def _platform_of(self, ref: Reference, old: str) -> Platform | None:
+        """The platform of a platform pin: ``old`` is one image manifest, not an index,
+        and the tag was never seen to name it (a tag that was single-platform then)."""
+        from pin_from.manifest import Image
+        if self.first_seen(ref, old) is not None:
+            return None
+        try:
+            manifest = self.inspector.manifest(ref, old)
+            if not isinstance(manifest, Image):
+                return None
+            return self.inspector.config(ref, manifest.config.digest).platform
+        except PinFromError:
+            return None  # the old image is gone: nothing says it was a platform pin
+
+    def _platform_target(self, ref: Reference, new: str, platform: Platform) -> str | None:
+        from pin_from.manifest import Index
+        try:
+            if not isinstance(self.inspector.manifest(ref, new), Index):
+                return None  # the tag is one image now: pin it as it is
+            return self.inspector.platform_digest(ref, new, platform)
+        except PinFromError:
+            return None
+
+    def _too_young(self, ref: Reference, old: str, new: str) -> str | None:
+        if self.settle is None:
+            return None
+        age, evidence = self._age(ref, old, new)
+        if age >= self.settle.min_age:
+            return None
+        return (
+            f'moved to {new} {_span(age)} ago (by {evidence}); held by --min-age '
+            f'for {_span(self.settle.min_age - age)} more'
+        )
+
+    def _age(self, ref: Reference, old: str, new: str) -> tuple[float, str]:
+        """Seconds since the new image appeared, and the evidence used."""
+        assert self.settle is not None
+        replaced_seen = self.first_seen(ref, old)
+        for evidence, created in self._created(ref, new):
+            when = parse_time(created)
+            if when is None or when > self.settle.now:
+                continue
+            if replaced_seen is not None and when < replaced_seen:
+                continue  # older than the image it replaces: a source date, not a build date
+            return self.settle.now - when, evidence
+        seen = self.first_seen(ref, new)
+        return self.settle.now - (self.settle.now if seen is None else seen), 'when pin-from first saw it'
+
+    def _created(self, ref: Reference, digest: str) -> list[tuple[str, str | None]]:
+        from pin_from.manifest import Index
+        ret: list[tuple[str, str | None]] = []
+        try:
+            top = self.inspector.manifest(ref, digest)
+            if isinstance(top, Index):
+                ret.append(('its index annotation', dict(top.annotations).get('org.opencontainers.image.created')))
+            ret.append((f'its {self.shown} config', self.inspector.facts(ref, digest, self.shown).created))
+        except PinFromError:
+            pass
+        return ret
 
     def _explained(self, moves: list[report.Move]) -> list[report.Move]:
         """Each move with what its attestations (and OSV) tell, for ``self.shown``."""
@@ -110,9 +242,9 @@ class Updater:
         found = self.explainer.explain([Moved(m.ref, m.old, m.new) for m in moves], self.shown)
         return [m._replace(explained=e) for m, e in zip(moves, found)]
 
-    def _old_facts(self, ref: Reference, old: str) -> Facts | None:
+    def _old_facts(self, ref: Reference, old: str, platform: Platform) -> Facts | None:
         try:
-            return self.inspector.facts(ref, old, self.shown)
+            return self.inspector.facts(ref, old, platform)
         except PinFromError:
             return None
 

@@ -691,6 +691,7 @@ def push_image(
         layers: int = 1,
         seed: str = '',
         auth: tuple[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
 ) -> str:
     """Push a small real image under ``repository:tag``; its top digest.
 
@@ -713,6 +714,7 @@ def push_image(
     index = json.dumps({
         'schemaVersion': 2,
         'mediaType': OCI_INDEX,
+        **({'annotations': dict(annotations)} if annotations else {}),
         'manifests': [
             {
                 'mediaType': OCI_MANIFEST, 'size': len(manifest),

@@ -213,8 +213,9 @@ def test_report_says_when_the_library_cannot_be_read(hub, tmp_path):
 
 
 def test_a_platform_new_in_the_image_is_shown_as_added(hub, tmp_path):
-    old = hub.push('redis', '7', platforms=(ARM64,), seed='1')
-    hub.push('redis', '7', platforms=(ARM64, AMD64), seed='1')
+    s390x = ('linux', 's390x')
+    old = hub.push('redis', '7', platforms=(ARM64, s390x), seed='1')
+    hub.push('redis', '7', platforms=(ARM64, s390x, AMD64), seed='1')
     path = tmp_path / 'Dockerfile'
     path.write_text(f'FROM redis:7@{old}\n')
     report = tmp_path / 'r.md'
