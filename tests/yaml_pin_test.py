@@ -39,7 +39,7 @@ OFFICIAL = (
 )
 
 COMPOSE = """\
-# the app and its backing services
+# the app and its backing services ☕ (non-ASCII before a value moves no offset)
 x-base: &base
   image: «python:3.12-slim»   # shared by web and worker
   restart: unless-stopped
@@ -71,7 +71,7 @@ OVERRIDE = """\
 services:
   api:
     image: &py «python:3.12-slim»
-  jobs:
+  jobs:  # ü 😀
     image: *py
   'quoted-key':
     image: "«node:20»"   # a comment
@@ -134,6 +134,24 @@ items:
   metadata: {name: cfg}
   data:
     image: postgres:16     # data, not a container's image
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  template:
+    spec:
+      containers: [{name: once, image: «alpine:3.20»}]
+      restartPolicy: Never
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: tpl}
+template:
+  spec:
+    containers:
+    - name: t
+      image: «node:20»
 """
 
 WORKFLOW = """\
@@ -181,6 +199,17 @@ runs:
   image: Dockerfile
 """
 
+ACTION_COMPOSITE = """\
+name: composite
+description: a container step
+runs:
+  using: composite
+  steps:
+    - uses: docker://«alpine:3.20»
+    - run: echo done
+      shell: bash
+"""
+
 GITLAB = """\
 image: «python:3.12-slim»
 services:
@@ -223,6 +252,7 @@ FILES = {
     '.github/workflows/ci.yml': WORKFLOW,
     'action.yml': ACTION,
     'actions/build/action.yaml': ACTION_DOCKERFILE,
+    'actions/composite/action.yml': ACTION_COMPOSITE,
     '.gitlab-ci.yml': GITLAB,
     'config/settings.yaml': NOT_A_KIND,
 }
@@ -460,6 +490,30 @@ def test_invalid_yaml_recognised_by_name_is_one_error(hub, tree, capsys):
     assert len(errors) == 1 and errors[0].startswith(f'{bad}:4: ') and 'not valid YAML' in errors[0], out
     assert bad.read_text() == text
     assert tree.read()['action.yml'] == tree.after['action.yml']  # the valid file is pinned
+
+
+@pytest.mark.parametrize(('name', 'text', 'line'), (
+    ('docker-compose.yml', 'services: [web,\n', 'services: [web,: not valid YAML: did not find expected node content'),
+    ('.gitlab-ci.yml', 'test:\n  image: "python:3\n\n', 'image: "python:3: not valid YAML: found unexpected end of stream'),
+))
+def test_invalid_yaml_at_the_end_of_the_stream_names_the_last_line(hub, tmp_path, capsys, name, text, line):
+    """The parser's mark is past the last line: the error names the last line written, with its text."""
+    path = tmp_path / name
+    path.write_text(text)
+    assert hub.main(path) == 3
+    last = text.rstrip().count('\n') + 1
+    assert capsys.readouterr().out == f'{path}:{last}: {line}\n'
+    assert path.read_text() == text
+
+
+def test_alias_bomb_is_one_error_line(hub, tmp_path, capsys):
+    keys = ', '.join(f'k{i}: {i}' for i in range(600))
+    text = f'x-big: &big {{{keys}}}\nservices:\n' + ''.join(f'  s{i}: {{<<: *big, image: "a:{i}"}}\n' for i in range(600))
+    path = tmp_path / 'compose.yaml'
+    path.write_text(text)
+    assert hub.main(path) == 3
+    assert capsys.readouterr().out == f'{path}:1: too many aliases and merge keys to follow (an alias expansion bomb?)\n'
+    assert path.read_text() == text
 
 
 def test_invalid_unrecognised_yaml_is_ignored(hub, tmp_path, capsys):
