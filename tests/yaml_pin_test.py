@@ -28,6 +28,7 @@ from tests.precommit_test import git
 from tests.precommit_test import hook_repo  # noqa: F401 -- fixtures
 from tests.precommit_test import pre_commit_home  # noqa: F401
 from tests.registry import push_image
+from tests.registry import RegistryServer
 from tests.registry import skopeo_digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,7 +267,7 @@ class Hub:
     """Docker Hub's official images, served by the loopback registry as a mirror,
     and one repository named on the loopback registry itself."""
 
-    def __init__(self, registry: Any, prefix: str) -> None:
+    def __init__(self, registry: RegistryServer, prefix: str) -> None:
         self.registry = registry
         self.prefix = prefix
         self.mirror = f'docker.io={registry.url}/{prefix}'
@@ -440,9 +441,13 @@ def test_check_deprecated_tags_flags_yaml_files(tmp_path, capsys):
     files = {
         'compose.yaml': 'services:\n  app:\n    image: python:3.7-slim\n  ok:\n    image: python:3.12-slim\n',
         'k8s/pod.yaml': 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: "python:3.7"\n',
-        '.github/workflows/ci.yml': 'jobs:\n  t:\n    container: {image: node:16}\n    steps:\n    - uses: docker://python:3.7\n',
+        '.github/workflows/ci.yml': (
+            'jobs:\n  t:\n    container: {image: node:16}\n    steps:\n    - uses: docker://python:3.7\n'
+        ),
         'action.yml': 'runs:\n  using: docker\n  image: docker://alpine:3.12\n',
-        '.gitlab-ci.yml': 'default:\n  image: python:3.12\nt:\n  services: [{name: "busybox:1.38"}, node:16]\n  script: [x]\n',
+        '.gitlab-ci.yml': (
+            'default:\n  image: python:3.12\nt:\n  services: [{name: "busybox:1.38"}, node:16]\n  script: [x]\n'
+        ),
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -494,7 +499,8 @@ def test_invalid_yaml_recognised_by_name_is_one_error(hub, tree, capsys):
 
 @pytest.mark.parametrize(('name', 'text', 'line'), (
     ('docker-compose.yml', 'services: [web,\n', 'services: [web,: not valid YAML: did not find expected node content'),
-    ('.gitlab-ci.yml', 'test:\n  image: "python:3\n\n', 'image: "python:3: not valid YAML: found unexpected end of stream'),
+    ('.gitlab-ci.yml', 'test:\n  image: "python:3\n\n',
+     'image: "python:3: not valid YAML: found unexpected end of stream'),
 ))
 def test_invalid_yaml_at_the_end_of_the_stream_names_the_last_line(hub, tmp_path, capsys, name, text, line):
     """The parser's mark is past the last line: the error names the last line written, with its text."""
@@ -508,11 +514,13 @@ def test_invalid_yaml_at_the_end_of_the_stream_names_the_last_line(hub, tmp_path
 
 def test_alias_bomb_is_one_error_line(hub, tmp_path, capsys):
     keys = ', '.join(f'k{i}: {i}' for i in range(600))
-    text = f'x-big: &big {{{keys}}}\nservices:\n' + ''.join(f'  s{i}: {{<<: *big, image: "a:{i}"}}\n' for i in range(600))
+    services = ''.join(f'  s{i}: {{<<: *big, image: "a:{i}"}}\n' for i in range(600))
+    text = f'x-big: &big {{{keys}}}\nservices:\n{services}'
     path = tmp_path / 'compose.yaml'
     path.write_text(text)
     assert hub.main(path) == 3
-    assert capsys.readouterr().out == f'{path}:1: too many aliases and merge keys to follow (an alias expansion bomb?)\n'
+    reason = 'too many aliases and merge keys to follow (an alias expansion bomb?)'
+    assert capsys.readouterr().out == f'{path}:1: {reason}\n'
     assert path.read_text() == text
 
 
