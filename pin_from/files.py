@@ -108,7 +108,8 @@ def load(path: str, data: bytes | None = None) -> Loaded:
 
 def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
     """A file's problems (errors) and, with -v, its skips."""
-    ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}', True) for p in loaded.scan.problems]
+    ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}' if p.text else p.reason, True)
+           for p in loaded.scan.problems]
     if verbose:
         ret += [Finding(loaded.path, s.line, f'skipped {s.text}: {s.reason}', False) for s in loaded.scan.skips]
     return ret

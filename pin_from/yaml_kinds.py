@@ -132,6 +132,7 @@ def _unparsable(text: str, kind: str, e: Exception) -> Scan:
     if kind == 'yaml':
         return _template_skip(text) if '{{' in text else Scan((), (), ())
     line, reason = _error_line(text, e)
+    line = min(line, text.rstrip().count('\n') + 1)  # an end-of-stream mark: the last line written
     return Scan((), (), (Problem(line, _line_text(text, line), f'not valid YAML: {reason}'),))
 
 

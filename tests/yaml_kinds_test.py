@@ -485,19 +485,19 @@ def test_helm_templates_are_skipped(loader):
 @pytest.mark.parametrize(
     ('text', 'kind', 'line'),
     (
-        ('services:\n  a:\n    image: nginx\n  b: [\n', 'compose', 5),
+        ('services:\n  a:\n    image: nginx\n  b: [\n', 'compose', 4),  # end of stream: the last line
         ('jobs:\n  a:\n    container: x\n   bad: indent\n', 'workflow', 4),
-        ('runs: {image: "docker://a"\n', 'action', 2),
+        ('runs: {image: "docker://a"\n', 'action', 1),
         ('image: *nope\n', 'gitlab-ci', 1),
         ('services:\n  a:\n    image: "nginx\x07"\n', 'compose', 3),
-        ('a: 1\n---\nb: [\n', 'compose', 4),
+        ('a: 1\n---\nb: [\n', 'compose', 3),
     ),
 )
 def test_invalid_yaml_is_a_problem_for_named_kinds(text, kind, line, loader):
     found = scan(text, kind, loader)
     assert not found.sites and not found.skips
     [problem] = found.problems
-    assert problem.line == line
+    assert problem.line == line and problem.text  # a line of the file, never past its end
     assert problem.reason.startswith('not valid YAML: ') and '\n' not in problem.reason
     assert scan(text, 'yaml', loader) == ((), (), ())  # unrecognised: ignored
 
