@@ -88,7 +88,8 @@ def _location(path: str | None, line: int | None, columns: tuple[int, int] | Non
 
 def message(result: Result) -> str:
     """The finding, the suggested tags and the notice, one sentence each."""
-    parts = [result.reason or result.image]
+    first = result.reason or result.image
+    parts = [first if first.endswith('.') else f'{first}.']
     if result.suggestions:
         parts.append(f'Supported tags of the same variant: {", ".join(result.suggestions)}.')
     if result.notice:
