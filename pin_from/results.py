@@ -43,11 +43,6 @@ def columns(text: str, start: int, end: int) -> Columns:
     return start - line_start + 1 - bom, end - line_start + 1 - bom
 
 
-def site_location(text: str, site: Site) -> tuple[int, Columns]:
-    """The line (counted in ``\\n``) and columns of a site, from its offsets."""
-    return text.count('\n', 0, site.start) + 1, columns(text, site.start, site.end)
-
-
 def skip_columns(text: str, skip: Skip) -> Columns | None:
     """Where a skip's text sits on its line, when it is written there as shown."""
     line_start = 0
@@ -67,8 +62,9 @@ def skipped(loaded: Loaded, skip: Skip) -> Result:
 
 def at_site(loaded: Loaded, site: Site, status: str, old: str | None, new: str | None,
             reason: str | None = None) -> Result:
-    line, cols = site_location(loaded.text, site)
-    return Result(loaded.path, line, cols, site.text, old, new, status, reason)
+    """A site's result: its line as the scanners count them (only ``\\n`` ends a line, as in
+    the text output), its columns from its offsets."""
+    return Result(loaded.path, site.line, columns(loaded.text, site.start, site.end), site.text, old, new, status, reason)
 
 
 def pins(
