@@ -64,7 +64,8 @@ def at_site(loaded: Loaded, site: Site, status: str, old: str | None, new: str |
             reason: str | None = None) -> Result:
     """A site's result: its line as the scanners count them (only ``\\n`` ends a line, as in
     the text output), its columns from its offsets."""
-    return Result(loaded.path, site.line, columns(loaded.text, site.start, site.end), site.text, old, new, status, reason)
+    cols = columns(loaded.text, site.start, site.end)
+    return Result(loaded.path, site.line, cols, site.text, old, new, status, reason)
 
 
 def pins(
