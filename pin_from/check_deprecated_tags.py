@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING
 
 from pin_from import cli
 from pin_from import files
+from pin_from import results
 from pin_from import sources
 from pin_from.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.errors import Unavailable
 from pin_from.output import Output
+from pin_from.output import Result
 from pin_from.policy import Policy
 from pin_from.sites import Site
 
@@ -101,9 +103,22 @@ def _supported(site: Site, verdict: Verdict) -> bool:
     return verdict.library is not None and site.ref.effective_tag in verdict.library.tags
 
 
+def _status(verdict: Verdict) -> str:
+    """The kind of finding (a SARIF rule): unsupported, deprecated or not-official."""
+    if verdict.library is None:
+        return 'not-official'
+    return 'deprecated' if verdict.library.is_deprecated else 'unsupported'
+
+
+def _suggestions(site: Site, verdict: Verdict) -> list[str]:
+    from pin_from import library
+    if verdict.library is None or verdict.library.is_deprecated:
+        return []
+    return list(library.suggest(verdict.library, site.ref.effective_tag))
+
+
 def _finding(site: Site, verdict: Verdict) -> list[str]:
     """Lines for one unsupported reference (notice lines added by the caller)."""
-    from pin_from import library
     name = site.ref.official_name
     shown = _shown(site)
     lib = verdict.library
@@ -112,7 +127,7 @@ def _finding(site: Site, verdict: Verdict) -> list[str]:
     if lib.is_deprecated:
         return [f"{shown}: the official image '{name}' is deprecated; no tag is supported"]
     lines = [f"{shown} is no longer supported by the official image '{name}'"]
-    suggestions = library.suggest(lib, site.ref.effective_tag)
+    suggestions = _suggestions(site, verdict)
     if suggestions:
         lines.append(f'    supported tags of the same variant: {", ".join(suggestions)}')
     return lines
@@ -166,15 +181,17 @@ def _check_sources(args: argparse.Namespace, out: Output) -> _Data:
 
 
 def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
-    batch = files.load_all(args.filenames, args.verbose, only=args.kinds)
+    batch = files.load_all(args.filenames, args.verbose and not out.structured, only=args.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
-    sites = [(f.path, s) for f in batch.files for s in f.scan.sites]
+    for skip in ((f, s) for f in batch.files for s in f.scan.skips):
+        out.result(results.skipped(*skip))  # json; text shows these with -v, as findings
+    sites = [(f, s) for f in batch.files for s in f.scan.sites]
     verdicts = _map(data.verdict, sorted({s.ref.official_name for _, s in sites if _judged(s)}))
     unavailable = [v.error for v in verdicts.values() if isinstance(v.error, Unavailable)]
     if unavailable:
-        out.note(_unreachable(unavailable[0]))
+        out.error(_unreachable(unavailable[0]))
         status |= cli.FAILED
     flagged = sorted({
         s.ref.official_name for _, s in sites
@@ -182,31 +199,46 @@ def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
         and not _supported(s, verdicts[s.ref.official_name])
     })
     notices = _map(data.notice, flagged)
-    for path, site in sites:
-        status |= _judge(out, path, site, verdicts, notices, args.verbose)
+    for loaded, site in sites:
+        status |= _judge(out, loaded, site, verdicts, notices, args.verbose)
     return status
 
 
 def _judge(
-        out: Output, path: str, site: Site, verdicts: dict[str, Verdict],
+        out: Output, loaded: files.Loaded, site: Site, verdicts: dict[str, Verdict],
         notices: dict[str, Notice | None], verbose: bool,
 ) -> int:
     if not _judged(site):
-        if verbose:
-            out.at(path, site.line, f'skipped {site.text}: {_skip_reason(site)}')
+        reason = _skip_reason(site)
+        out.result(results.at_site(loaded, site, 'skipped', None, None, reason),
+                   [f'skipped {site.text}: {reason}'] if verbose else [])
         return cli.OK
+    tag = site.ref.effective_tag
     verdict = verdicts[site.ref.official_name]
     if verdict.error is not None:
-        if not isinstance(verdict.error, Unavailable):  # those were said once for the run
-            out.at(path, site.line, f'{_shown(site)}: {verdict.error}')
+        said = isinstance(verdict.error, Unavailable)  # said once for the run
+        out.result(results.at_site(loaded, site, 'error', tag, None, str(verdict.error)),
+                   [] if said else [f'{_shown(site)}: {verdict.error}'])
         return cli.FAILED
     if _supported(site, verdict):
+        out.result(results.at_site(loaded, site, 'supported', tag, tag))
         return cli.OK
-    lines = _finding(site, verdict) + _notice_lines(notices[site.ref.official_name])
-    out.at(path, site.line, lines[0])
-    for line in lines[1:]:
-        out.line(line)
+    notice = notices[site.ref.official_name]
+    lines = _finding(site, verdict) + _notice_lines(notice)
+    out.result(_found(loaded, site, verdict, notice, lines[0]), lines)
     return cli.CHANGED
+
+
+def _found(loaded: files.Loaded, site: Site, verdict: Verdict, notice: Notice | None, reason: str) -> Result:
+    """The structured finding: its kind, the suggested tags, the notice."""
+    suggestions = tuple(_suggestions(site, verdict))
+    return results.at_site(
+        loaded, site, _status(verdict), site.ref.effective_tag, suggestions[0] if suggestions else None, reason,
+    )._replace(
+        suggestions=suggestions,
+        notice=notice.first_sentence if notice is not None and notice.first_sentence else None,
+        alternatives=tuple(notice.alternatives) if notice is not None else (),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                     'docker-library/official-images no longer lists.',
     )
     cli.add_common_options(parser)
+    cli.add_format_option(parser, ('text', 'json', 'sarif'))
     cli.add_library_url_option(parser, 'where library/<name> files come from')
     parser.add_argument(
         '--docs-url', metavar='URL_OR_DIR', default=None,

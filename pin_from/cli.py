@@ -160,18 +160,29 @@ def mirrors(args: argparse.Namespace) -> dict[str, str]:
     return dict(parse_mirror(spec, allowed) for spec in specs)
 
 
+def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = ('text', 'json')) -> None:
+    parser.add_argument(
+        '--format', choices=formats, default='text',
+        help='text lines (default), or one document on stdout: json (schema '
+             'pin_from/schemas/results-v1.json)' + (', sarif (SARIF 2.1.0)' if 'sarif' in formats else ''),
+    )
+
+
 def run_main(
         parser: argparse.ArgumentParser,
         run: Callable[[argparse.Namespace, Output], int], argv: Sequence[str] | None,
 ) -> int:
-    """The one place expected errors are caught: one line, exit 2 or 3."""
+    """The one place expected errors are caught: one line, exit 2 or 3.
+    With ``--format json``/``sarif`` the document is printed here, whatever the outcome."""
     args = parser.parse_args(argv)
-    out = Output(parser.prog)
+    out = Output(parser.prog, format=getattr(args, 'format', 'text'))
     try:
-        return run(args, out)
+        status = run(args, out)
     except UsageError as e:
-        out.note(f'error: {e}')
-        return USAGE
+        out.error(f'error: {e}')
+        status = USAGE
     except PinFromError as e:
-        out.note(str(e))
-        return FAILED
+        out.error(str(e))
+        status = FAILED
+    out.finish(status)
+    return status

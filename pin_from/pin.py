@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pin_from import cli
 from pin_from import edit
 from pin_from import files
+from pin_from import results
 from pin_from.cache import Cache
 from pin_from.cache import DEFAULT_TTL
 from pin_from.errors import FileError
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def _run(state: _Run) -> int:
     args, out = state.args, state.out
     memo = _memo(state)
-    batch = files.load_all(args.filenames, args.verbose, memo, args.kinds)
+    batch = files.load_all(args.filenames, args.verbose and not out.structured, memo, args.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
@@ -171,8 +172,9 @@ def _run(state: _Run) -> int:
 
 
 def _memo(state: _Run) -> Memo | None:
-    """Plain runs skip lexing unchanged, pinned files; -v, --update and --verify need every site."""
-    if state.args.verbose or state.update or state.args.verify:
+    """Plain runs skip lexing unchanged, pinned files; -v, --update, --verify and
+    --format json need every site."""
+    if state.args.verbose or state.update or state.args.verify or state.out.structured:
         return None
     from pin_from.memo import Memo
     return Memo(state.cache)
@@ -250,11 +252,13 @@ def _edit(
 ) -> int:
     args, out = state.args, state.out
     plan = edit.plan(loaded.text, loaded.scan, answers, state.update, keep)
+    for result in results.pins(loaded, answers, state.update, keep, args.check, bool(plan.failures)):
+        out.result(result)  # json: every reference; text: the lines below
     if args.verbose:
         for skip in plan.skipped:
-            out.at(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
+            out.said(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
     for failure in plan.failures:
-        out.at(loaded.path, failure.line, f'{failure.text}: {failure.reason}')
+        out.said(loaded.path, failure.line, f'{failure.text}: {failure.reason}')
     if plan.failures:
         return cli.FAILED  # the file stays untouched
     if not plan.changes:
@@ -262,7 +266,7 @@ def _edit(
     for change in plan.changes:
         verb = ('would re-pin' if args.check else 're-pinned') if change.repin else (
             'would pin' if args.check else 'pinned')
-        out.at(loaded.path, change.line, f'{verb} {change.old} -> {change.new}')
+        out.said(loaded.path, change.line, f'{verb} {change.old} -> {change.new}')
     if args.check:
         return cli.CHANGED
     data = plan.text.encode('utf-8')
@@ -395,6 +399,7 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     )
     cli.add_common_options(parser)
     cli.add_registry_options(parser)
+    cli.add_format_option(parser)
     parser.add_argument(
         '--check', action='store_true',
         help='write nothing; exit 1 if any file would change',
