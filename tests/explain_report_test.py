@@ -2,7 +2,6 @@
 and OSV: images with BuildKit attestations pushed to the real registry."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from pin_from import attested
 from pin_from import http
 from pin_from.pin import main
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image
+from tests.explain_test import EXPECTED
 from tests.registry import free_port, push_image
 
 DATA = Path(__file__).parent / 'data'
@@ -21,42 +21,9 @@ OLD = {SPDX: (ATT / 'sbom-old.spdx.json').read_bytes(), SLSA_V02: (ATT / 'proven
 NEW = {SPDX: (ATT / 'sbom-new.spdx.json').read_bytes(), SLSA_V1: (ATT / 'provenance-new.v1.json').read_bytes()}
 
 # What the report says about nginx:1.2 going from the old SBOM/provenance to the
-# new ones, with DSA-3029-1 (tests/data/osv) fixed by nginx 1.2.1-2.2+wheezy3.
-EXPLAINED = textwrap.dedent('''\
-    **Packages**
-
-    4 upgraded, 1 added, 1 removed
-
-    - `libc6` `2.13-38+deb7u3` → `2.13-38+deb7u4`
-    - `nginx-common` `1.2.1-2.2+wheezy2` → `1.2.1-2.2+wheezy3`
-    - `nginx-light` `1.2.1-2.2+wheezy2` → `1.2.1-2.2+wheezy3`
-    - `requests` `2.31.0` → `2.32.0`
-
-    <details><summary>All package changes</summary>
-
-    - `libc6` `2.13-38+deb7u3` → `2.13-38+deb7u4` (upgraded)
-    - `nginx-common` `1.2.1-2.2+wheezy2` → `1.2.1-2.2+wheezy3` (upgraded)
-    - `nginx-light` `1.2.1-2.2+wheezy2` → `1.2.1-2.2+wheezy3` (upgraded)
-    - `requests` `2.31.0` → `2.32.0` (upgraded)
-    - `libssl1.0.0` `1.0.1e-2+deb7u12` (added)
-    - `libgdbm3` `1.8.3-11` (removed)
-
-    </details>
-
-    **Source**
-
-    - old: `https://github.com/nginxinc/docker-nginx` at `0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f` built `2014-09-01T10:00:00.000000000Z`
-    - new: `https://github.com/nginxinc/docker-nginx` at `9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b` built `2014-09-21T10:00:00.000000000Z`
-    - compare: https://github.com/nginxinc/docker-nginx/compare/0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f...9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b
-
-    **Vulnerabilities**
-
-    1 known before, 0 after: 1 fixed, 0 introduced
-
-    Fixed by this update:
-
-    - `DSA-3029-1` (`CVE-2014-3616`) in `nginx` `1.2.1-2.2+wheezy2` fixed in `1.2.1-2.2+wheezy3`
-    ''')
+# new ones, with DSA-3029-1 (tests/data/osv) fixed by nginx 1.2.1-2.2+wheezy3:
+# the same text the pure renderer gives (tests/explain_test.py).
+EXPLAINED = EXPECTED
 
 
 @pytest.fixture
