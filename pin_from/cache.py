@@ -1,25 +1,29 @@
-"""The on-disk cache, with an explicit policy.
+"""The on-disk cache: what is stored, for how long, and how it is checked.
 
-Policy:
-- tag -> digest answers are stored with the time they were fetched and are
-  *fresh* for ``--cache-ttl`` seconds (default :data:`DEFAULT_TTL`); a fresh
-  answer means no request at all. Stale answers are kept (for
-  :data:`KEEP_TAGS` seconds) so that a failing network can fall back to them
-  (stale-if-error), with a note. They live in one small JSON file,
-  ``tags.json``, read with a single ``open``: a commit whose answers are all
-  cached never imports diskcache (sqlite), which alone costs more than
-  starting Python. It is replaced atomically; concurrent writers merge what
-  they read, and the worst a race can do is lose an answer, to be asked again.
-- ``scans.json`` memoises, per Dockerfile content (sha256) and lexer version,
+When a stored answer is used is decided in one place, :mod:`pin_from.policy`
+(fresh, stale-if-unavailable, offline, refresh). What is stored:
+
+- tag -> digest answers, with the time they were fetched, in one small JSON
+  file, ``tags.json``, read with a single ``open``: a commit whose answers are
+  all fresh never imports diskcache (sqlite), which alone costs more than
+  starting Python. Kept :data:`KEEP_TAGS` seconds so that an unavailable
+  registry can fall back to them. It is replaced atomically; concurrent
+  writers merge what they read, and the worst a race can do is lose an answer,
+  to be asked again.
+- ``scans.json`` memoises, per file content (sha256), kind and scanner source,
   the references that still need pinning (usually none), so a commit of
   unchanged, pinned files reads and hashes them instead of lexing them.
   Entries are dropped after 30 days and recomputed on demand.
-- Content addressed by digest (manifests, config blobs) never expires.
-- Library files and notices are stored with their validators (ETag,
-  Last-Modified) so a stale copy is revalidated cheaply.
+- In diskcache: content addressed by digest (manifests, configs, attestation
+  statements), which never expires; library files and notices with their
+  validators (ETag, Last-Modified) so a stale copy is revalidated cheaply;
+  existence answers of ``--verify``; first sightings of digests (``--min-age``).
 - No credential or token is ever written here.
 
-A cache that cannot be opened or read (corrupt, unwritable) is reported once
+Everything read back is input (CI restores caches across branches): every
+value is checked by its accessor (``valid``), every time must be finite and
+not in the future, and a bad entry is a miss with one note. A cache that
+cannot be opened or read (corrupt, unwritable) is reported once, in words,
 and bypassed: the run goes on as if the cache were empty.
 """
 from __future__ import annotations
