@@ -1,0 +1,48 @@
+"""The steady path's per-file steps: exact reads without a cap-sized buffer, kinds by name."""
+from __future__ import annotations
+
+import pytest
+
+from pin_from import files
+from pin_from import kinds
+from pin_from.errors import FileError
+
+
+@pytest.mark.parametrize('size', (0, 1, 4095, 4096, 100_000))
+def test_read_regular_reads_exactly_the_file(tmp_path, size):
+    path = tmp_path / 'Dockerfile'
+    path.write_bytes(bytes(range(256)) * (size // 256) + b'x' * (size % 256))
+    assert files.read_regular(str(path), 1 << 20) == path.read_bytes()
+
+
+def test_read_regular_still_refuses_more_than_the_cap(tmp_path):
+    path = tmp_path / 'Dockerfile'
+    path.write_bytes(b'a' * (2 * 1024 * 1024 + 1))
+    with pytest.raises(FileError, match='larger than 2 MiB'):
+        files.read_regular(str(path), 2 * 1024 * 1024)
+    assert len(files.read_regular(str(path), 3 * 1024 * 1024)) == 2 * 1024 * 1024 + 1
+
+
+def test_read_regular_reads_a_file_that_says_it_is_empty():
+    data = files.read_regular('/proc/self/status', 1 << 20)  # st_size 0, content not
+    assert data.startswith(b'Name:')
+
+
+@pytest.mark.parametrize(
+    ('path', 'kind'),
+    (
+        ('Dockerfile', 'dockerfile'),
+        ('svc/Containerfile', 'dockerfile'),
+        ('compose.yaml', 'compose'),
+        ('a/docker-compose.prod.YML', 'compose'),
+        ('k8s/deploy.yaml', 'kubernetes'),
+        ('.github/workflows/ci.yml', 'workflow'),
+        ('x/action.yaml', 'action'),
+        ('.gitlab-ci.yml', 'gitlab-ci'),
+        ('compose.yaml/', 'compose'),  # as before: the name of a path with a trailing slash
+        ('deploy.yaml/.', 'kubernetes'),
+        ('composer.yaml.bak', 'dockerfile'),
+    ),
+)
+def test_kinds_by_name(path, kind):
+    assert kinds.kind_for(path) == kind
