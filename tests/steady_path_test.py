@@ -46,3 +46,16 @@ def test_read_regular_reads_a_file_that_says_it_is_empty():
 )
 def test_kinds_by_name(path, kind):
     assert kinds.kind_for(path) == kind
+
+
+def test_a_run_without_mirror_options_does_not_import_the_registry_client(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM python:3.12@sha256:{"c" * 64}\n')
+    code = ('import sys; from pin_from import pin; rc = pin.main(["--cache-dir", sys.argv[1], sys.argv[2]]);'
+            'print(rc, "pin_from.registry" in sys.modules, "yaml" in sys.modules)')
+    env = {'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)}
+    out = subprocess.run([sys.executable, '-c', code, str(tmp_path / 'cache'), str(path)],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout
+    assert out.split() == ['0', 'False', 'False']
