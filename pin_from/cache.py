@@ -11,9 +11,12 @@ When a stored answer is used is decided in one place, :mod:`pin_from.policy`
   writers merge what they read, and the worst a race can do is lose an answer,
   to be asked again.
 - ``scans.json`` memoises, per file content (sha256), kind and scanner source,
-  the references that still need pinning (usually none), so a commit of
-  unchanged, pinned files reads and hashes them instead of lexing them.
-  Entries are dropped after 30 days and recomputed on demand.
+  the references that still need pinning, so a commit of unchanged files
+  reads and hashes them instead of scanning them. Content with nothing left
+  to pin (the steady state) is listed apart, in ``clean.json``: one string of
+  keys per day, so a run over 10,000 pinned files parses a few strings, not
+  tens of thousands of JSON objects, and never reads scans.json. Entries are
+  dropped after 30 days and recomputed on demand.
 - In diskcache: content addressed by digest (manifests, configs, attestation
   statements), which never expires; library files and notices with their
   validators (ETag, Last-Modified) so a stale copy is revalidated cheaply;
@@ -41,8 +44,10 @@ DEFAULT_TTL = 6 * 60 * 60
 KEEP_TAGS = 30 * 24 * 60 * 60
 TAGS_FILE = 'tags.json'
 SCANS_FILE = 'scans.json'
+CLEAN_FILE = 'clean.json'
+DAY = 24 * 60 * 60
 KEEP_SCANS = 30 * 24 * 60 * 60
-MAX_MAP = 64 * 1024 * 1024  # a larger tags.json or scans.json is not believed
+MAX_MAP = 64 * 1024 * 1024  # a larger tags.json, scans.json or clean.json is not believed
 CLOCK_SKEW = 5 * 60  # an entry stored later than now + this is not believed
 _VERSION = 1
 
@@ -95,6 +100,7 @@ class Cache:
         self._broken = directory is None
         self._tags: dict[str, tuple[Any, float]] | None = None
         self._scans: dict[str, tuple[Any, float]] | None = None
+        self._clean: dict[str, int] | None = None
         self._maps_broken = False
         self._said_bad = False
 
@@ -162,58 +168,98 @@ class Cache:
 
     # small JSON maps, read whole with one open: the hot path
 
-    def _read_map(self, name: str) -> dict[str, tuple[Any, float]]:
-        """``name``'s entries: key -> (value, stored_at); {} if absent or broken.
-
-        Entries with an unbelievable time are dropped here; values are checked
-        by the accessor that knows their kind.
-        """
+    def _load_json(self, name: str) -> Any:
+        """``name`` parsed; None if absent, too large or broken (reported once)."""
         if self.directory is None:
-            return {}
+            return None
         import json
         try:
             with open(os.path.join(self.directory, name), 'rb') as f:
                 data = f.read(MAX_MAP + 1)
             if len(data) > MAX_MAP:
                 raise ValueError('too large')
-            raw = json.loads(data)
-            if not isinstance(raw, dict) or raw.get('version') != _VERSION:
-                return {}
-            now = time.time()
-            entries = {}
-            for k, v in raw['entries'].items():
-                if isinstance(v, list) and len(v) == 2 and _believable(v[1], now):
-                    entries[str(k)] = (v[0], float(v[1]))
-                else:
-                    self._bad_entry(str(k))
-            return entries
+            return json.loads(data)
         except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+            return None
+        except (OSError, ValueError, RecursionError) as e:
             self._report(e)
             self._maps_broken = True
-            return {}
-    def _merge_map(self, name: str, new: dict[str, Any], keep: float) -> dict[str, tuple[Any, float]]:
-        """Merge ``new`` into ``name`` (dropping entries older than ``keep`` s)."""
-        now = time.time()
-        merged = self._read_map(name)
-        merged.update((k, (v, now)) for k, v in new.items())
-        merged = {k: v for k, v in merged.items() if now - v[1] < keep}
-        if self.directory is None or not new:
-            return merged
+            return None
+
+    def _write_json(self, name: str, value: dict[str, Any]) -> None:
+        """Replace ``name`` atomically with ``value`` as JSON."""
+        if self.directory is None:
+            return
         import json
         import tempfile
         try:
             os.makedirs(self.directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f'.{name}-', dir=self.directory)
             with os.fdopen(fd, 'w') as f:
-                entries = {k: list(v) for k, v in merged.items()}
-                json.dump({'version': _VERSION, 'entries': entries}, f, separators=(',', ':'))
+                json.dump(value, f, separators=(',', ':'))
             os.replace(tmp, os.path.join(self.directory, name))
         except OSError as e:
             self._report(e)
             self._maps_broken = True
+
+    def _read_map(self, name: str) -> dict[str, tuple[Any, float]]:
+        """``name``'s entries: key -> (value, stored_at); {} if absent or broken.
+
+        Entries with an unbelievable time are dropped here; values are checked
+        by the accessor that knows their kind.
+        """
+        raw = self._load_json(name)
+        if not isinstance(raw, dict) or raw.get('version') != _VERSION or not isinstance(raw.get('entries'), dict):
+            return {}
+        now = time.time()
+        entries = {}
+        for k, v in raw['entries'].items():
+            if isinstance(v, list) and len(v) == 2 and _believable(v[1], now):
+                entries[str(k)] = (v[0], float(v[1]))
+            else:
+                self._bad_entry(str(k))
+        return entries
+
+    def _merge_map(self, name: str, new: dict[str, Any], keep: float) -> dict[str, tuple[Any, float]]:
+        """Merge ``new`` into ``name`` (dropping entries older than ``keep`` s)."""
+        now = time.time()
+        merged = self._read_map(name)
+        merged.update((k, (v, now)) for k, v in new.items())
+        merged = {k: v for k, v in merged.items() if now - v[1] < keep}
+        if new:
+            self._write_json(name, {'version': _VERSION, 'entries': {k: list(v) for k, v in merged.items()}})
         return merged
+
+    def _read_clean(self) -> dict[str, int]:
+        """``clean.json``: memo key -> the day it was stored; {} if absent or broken.
+
+        Its format, ``{"version": 1, "days": {"<day>": "<key> <key> ..."}}``,
+        makes one string per day, not objects per key: read whole on every
+        run, it must stay small when a repository has 10,000 files.
+        """
+        raw = self._load_json(CLEAN_FILE)
+        if not isinstance(raw, dict) or raw.get('version') != _VERSION or not isinstance(raw.get('days'), dict):
+            return {}
+        now = time.time()
+        clean: dict[str, int] = {}
+        for day, keys in raw['days'].items():
+            if day.isascii() and day.isdigit() and isinstance(keys, str) and _believable(int(day) * DAY, now):
+                clean.update(dict.fromkeys(keys.split(), int(day)))
+            else:
+                self._bad_entry(str(day))
+        return clean
+
+    def _merge_clean(self, keys: list[str]) -> dict[str, int]:
+        """Add ``keys`` to clean.json as of today (dropping days older than KEEP_SCANS)."""
+        today = int(time.time() // DAY)
+        merged = self._read_clean()
+        merged.update(dict.fromkeys(keys, today))
+        days: dict[int, list[str]] = {}
+        for key, day in merged.items():
+            if (today - day) * DAY < KEEP_SCANS:
+                days.setdefault(day, []).append(key)
+        self._write_json(CLEAN_FILE, {'version': _VERSION, 'days': {str(d): ' '.join(k) for d, k in days.items()}})
+        return {k: d for d, ks in days.items() for k in ks}
 
     def tag(self, key: str) -> Cached[str] | None:
         """The digest a tag named, and its age; only a well-formed digest."""
@@ -232,15 +278,28 @@ class Cache:
         self._tags = self._merge_map(TAGS_FILE, answers, KEEP_TAGS)
 
     def scan(self, key: str) -> list[Any] | None:
-        """A memoised scan result (see pin_from.pin), or None."""
+        """A memoised scan result (see pin_from.memo), or None.
+
+        Clean content (nothing left to pin, the steady state) is looked up in
+        clean.json first; scans.json, with the references still to pin, is
+        read only when a file is not known clean.
+        """
+        if self._clean is None:
+            self._clean = self._read_clean()
+        if key in self._clean:
+            return []
         if self._scans is None:
             self._scans = self._read_map(SCANS_FILE)
         found = self._scans.get(key)
         return found[0] if found is not None and isinstance(found[0], list) else None
 
     def store_scans(self, scans: dict[str, list[Any]]) -> None:
-        if scans:
-            self._scans = self._merge_map(SCANS_FILE, scans, KEEP_SCANS)
+        clean = [k for k, rows in scans.items() if rows == []]
+        if clean:
+            self._clean = self._merge_clean(clean)
+        dirty = {k: rows for k, rows in scans.items() if rows != []}
+        if dirty:
+            self._scans = self._merge_map(SCANS_FILE, dirty, KEEP_SCANS)
 
     def close(self) -> None:
         if self._store is not None:

@@ -147,15 +147,19 @@ def cache_dir(args: argparse.Namespace) -> str:
 
 
 def insecure(args: argparse.Namespace) -> frozenset[str]:
-    from pin_from.registry import check_host
     hosts = env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry
+    if not hosts:
+        return frozenset()  # without importing the registry client: every run asks
+    from pin_from.registry import check_host
     return frozenset(check_host(h, '--insecure-registry') for h in hosts)
 
 
 def mirrors(args: argparse.Namespace) -> dict[str, str]:
     """SOURCE -> TARGET, each checked once (a bad one is a usage error)."""
-    from pin_from.registry import parse_mirror
     specs = env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
+    if not specs:
+        return {}
+    from pin_from.registry import parse_mirror
     allowed = insecure(args)
     return dict(parse_mirror(spec, allowed) for spec in specs)
 

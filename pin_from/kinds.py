@@ -61,6 +61,8 @@ KINDS: dict[str, Kind] = {
 def yaml_kind(path: str) -> str | None:
     """The YAML scanner's kind for a file's name (``yaml``: Kubernetes by
     content), or None for a file that is not YAML."""
+    if not path.lower().endswith(_YAML_SUFFIXES) and not path.endswith(('/', '\\', '.')):
+        return None  # before any path object: this runs once per file, steady runs too
     p = PurePosixPath(path.replace('\\', '/'))
     name = p.name.lower()
     if not name.endswith(_YAML_SUFFIXES):
