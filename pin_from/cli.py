@@ -23,7 +23,7 @@ from pin_from import cache
 from pin_from import kinds
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
-from pin_from.http import DEFAULT_TIMEOUT
+from pin_from.limits import DEFAULT_TIMEOUT
 from pin_from.output import Output
 
 OK = 0

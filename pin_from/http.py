@@ -38,16 +38,16 @@ from urllib.parse import urlsplit
 
 from pin_from.errors import PinFromError
 from pin_from.errors import Unavailable
+from pin_from.limits import DEFAULT_TIMEOUT
+from pin_from.limits import RUN_CEILING_FACTOR
 
 if TYPE_CHECKING:
     import requests
 
-DEFAULT_TIMEOUT = 10.0
 RETRIES = 3
 RETRY_BACKOFF = 0.3  # seconds: retries wait 0, 0.6, 1.2 (tests shorten it)
 RETRY_WAIT_CAP = 10.0  # seconds one request may spend waiting to retry, Retry-After included
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
-RUN_CEILING_FACTOR = 12  # a run makes no request after 12 x --timeout (120 s by default)
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 USER_AGENT = 'pin-from/0.2'
@@ -350,14 +350,19 @@ class Http:
                     allow_redirects=False, stream=True, timeout=seconds,
                     verify=host not in self.insecure,
                 )
-                with resp:
+                released = False
+                try:
                     body = b''
                     if read and resp.status_code == 200 and method != 'HEAD':
                         length = resp.headers.get('Content-Length', '')
                         if length.isdigit() and int(length) > cap and not resp.headers.get('Content-Encoding'):
                             raise BodyError(f'an answer larger than {_size(cap)}')
                         body = read_capped(resp.raw, resp.headers.get('Content-Encoding'), cap)
+                    released = _release(resp.raw, method)
                     return Response(resp.status_code, resp.headers, body, url)
+                finally:
+                    if not released:
+                        resp.close()
             except BodyError:
                 raise
             except requests.exceptions.RequestException as e:
@@ -366,6 +371,21 @@ class Http:
                 if _is_network(e):
                     raise _transport_error(host, e, attempt.expired) from None
                 raise
+
+
+_DRAIN = 64 * 1024  # the most read of an unwanted body (a 401's, a 404's) to keep its connection
+
+
+def _release(raw: Any, method: str) -> bool:
+    """Give the connection back to the pool when its answer is fully read, so
+    the next lookup reuses it (one TLS handshake per host, not per tag); a body
+    longer than :data:`_DRAIN` closes it instead of being read."""
+    if method != 'HEAD':
+        rest = raw.read(_DRAIN, decode_content=False)
+        if len(rest) >= _DRAIN or raw.read(1, decode_content=False):
+            return False
+    raw.release_conn()
+    return True
 
 
 def _is_network(e: Exception) -> bool:

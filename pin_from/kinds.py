@@ -19,7 +19,6 @@ memoised never imports PyYAML.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 from typing import Callable
 from typing import NamedTuple
 
@@ -61,13 +60,11 @@ KINDS: dict[str, Kind] = {
 def yaml_kind(path: str) -> str | None:
     """The YAML scanner's kind for a file's name (``yaml``: Kubernetes by
     content), or None for a file that is not YAML."""
-    if not path.lower().endswith(_YAML_SUFFIXES) and not path.endswith(('/', '\\', '.')):
-        return None  # before any path object: this runs once per file, steady runs too
-    p = PurePosixPath(path.replace('\\', '/'))
-    name = p.name.lower()
+    parts = [part for part in path.replace('\\', '/').split('/') if part not in ('', '.')]
+    name = parts[-1].lower() if parts else ''
     if not name.endswith(_YAML_SUFFIXES):
         return None
-    if p.parts[-3:-1] == ('.github', 'workflows'):
+    if parts[-3:-1] == ['.github', 'workflows']:
         return 'workflow'
     if name.endswith(('.gitlab-ci.yml', '.gitlab-ci.yaml')):
         return 'gitlab-ci'

@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 from typing import Generic
 from typing import NamedTuple
@@ -24,10 +23,24 @@ from pin_from.errors import Unavailable
 T = TypeVar('T')
 
 
-@dataclass(frozen=True)
 class Cached(Generic[T]):
-    value: T
-    age: float  # seconds since it was stored
+    """A stored value and its age in seconds (a plain class: no dataclasses
+    import on the hot path)."""
+
+    __slots__ = ('value', 'age')
+
+    def __init__(self, value: T, age: float) -> None:
+        self.value = value
+        self.age = age
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cached) and (self.value, self.age) == (other.value, other.age)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.age))
+
+    def __repr__(self) -> str:
+        return f'Cached({self.value!r}, age={self.age!r})'
 
 
 class Policy(NamedTuple):
