@@ -255,16 +255,6 @@ def test_onbuild_flags_are_not_pinned():
     assert _bases(text) == [(1, 'a')]
 
 
-def test_whole_quoted_mount_flag_is_a_problem_not_a_guess():
-    # BuildKit unquotes --mount="type=bind,from=b:1"; we do not parse quotes
-    # inside a flag beyond a quoted value, so the file is reported, untouched.
-    text = 'FROM a\nRUN --mount="type=bind,from=b:1" true\n'
-    (_, run) = buildkit.parse_string(text)
-    assert run.flags == ('--mount=type=bind,from=b:1',)
-    (problem,) = lexer.scan(text).problems
-    assert problem.line == 2
-
-
 @pytest.mark.parametrize(
     'text',
     (
