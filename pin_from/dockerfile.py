@@ -339,15 +339,14 @@ class _Scanner:
         span = word.span()
         if span is not None:
             self._literal(word.value, span[0], tok.line, kind)
-        elif tok.start < 0:
-            self.skips.append(Skip(tok.line, word.value, 'reference is split by a line continuation'))
+            return
+        try:
+            reference.parse(word.value)
+        except InvalidReference as e:
+            self.problems.append(Problem(tok.line, word.value, str(e)))  # BuildKit refuses it too
         else:
-            try:
-                reference.parse(word.value)
-            except InvalidReference as e:
-                self.problems.append(Problem(tok.line, word.value, str(e)))
-            else:
-                self.skips.append(Skip(tok.line, word.value, _SPLICE_ONLY))
+            reason = 'reference is split by a line continuation' if tok.start < 0 else _SPLICE_ONLY
+            self.skips.append(Skip(tok.line, word.value, reason))
 
     def _arg_image(self, tok: _Token, word: Word, kind: str) -> None:
         shown = tok.text if kind == 'from' else word.value  # a flag token holds more than the word
@@ -372,8 +371,8 @@ class _Scanner:
                 default.token.line, value.value,
                 f'build arg {name} is also used another way on line {other}; pinning its default would change that',
             ))
-        elif not any(s.kind == 'arg' and s.line == default.token.line and s.text == value.value for s in self.sites):
-            self._word(default.token, value, 'arg')
+        elif all(s.start != (value.span() or (-1, -1))[0] for s in self.sites):
+            self._word(default.token, value, 'arg')  # once, however many FROMs use it
 
     def _other_use(self, name: str) -> int:
         """First line using ``$name`` other than as a whole FROM image."""

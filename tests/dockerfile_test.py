@@ -40,6 +40,7 @@ def skips(text):
         ('ARG BASE=python:3.12\nFROM ${BASE}\n', [(1, 'arg', 'python:3.12')]),
         ('ARG BASE="python:3.12"\nFROM $BASE AS x\nFROM ${BASE}\n', [(1, 'arg', 'python:3.12')]),
         ('ARG A=1 BASE=node:20\nFROM $BASE\n', [(1, 'arg', 'node:20')]),
+        ('ARG A=node:20 B=node:20\nFROM $A\nFROM $B\nFROM $A\n', [(1, 'arg', 'node:20'), (1, 'arg', 'node:20')]),
         (f'FROM python:3@{D}\n', [(1, 'from', f'python:3@{D}')]),
         ('FROM a\nRUN <<EOF\nFROM evil:1\nEOF\nFROM b\n', [(1, 'from', 'a'), (5, 'from', 'b')]),
         ('FROM a\nRUN <<-"EOT" bash\n\tFROM evil\n\tEOT\nFROM b\n', [(1, 'from', 'a'), (5, 'from', 'b')]),
