@@ -2,18 +2,27 @@
 
 We follow BuildKit's parser: parser directives at the top (``# syntax=``,
 ``# escape=``), comment and blank lines removed inside ``\\`` continuations,
-heredocs skipped, keywords case-insensitive. Every site records the exact
-offsets of its token in the decoded text, so a rewrite can splice that token
-and leave every other character alone. Nothing here writes.
+heredocs skipped, keywords case-insensitive. Each reference is read as
+BuildKit reads it (:mod:`pin_from.shellword`: quotes removed, escapes
+processed). Every site records the exact offsets of the reference in the
+decoded text (inside its quotes), so a rewrite can splice it and leave every
+other character alone. Nothing here writes.
 """
 from __future__ import annotations
 
 import re
+from typing import Callable
 from typing import NamedTuple
 
 from pin_from import reference
 from pin_from.errors import FileError
 from pin_from.errors import InvalidReference
+from pin_from.shellword import Word
+from pin_from.shellword import csv_fields
+from pin_from.shellword import flag_open
+from pin_from.shellword import flag_word
+from pin_from.shellword import shell_word
+from pin_from.shellword import word_open
 from pin_from.sites import Problem
 from pin_from.sites import Scan
 from pin_from.sites import Site
@@ -30,8 +39,9 @@ _SHELL_WORD_RE = re.compile(r'''(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+''')
 _HEREDOC_RE = re.compile(r'\d*<<(-?)([^<]+)')
 _UNQUOTE_RE = re.compile(r'''\\(.)|["']''')
 _ARG_USE_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)[^}]*\}|([a-zA-Z_][a-zA-Z0-9_]*))')
-_WHOLE_ARG_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)\}|([a-zA-Z_][a-zA-Z0-9_]*))')
-_ARG_DEF_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(?:=("[^"]*"|\'[^\']*\'|\S*))?')
+_ARG_NAME_RE = re.compile(r'[a-zA-Z_][a-zA-Z0-9_]*')
+_SPLICE_ONLY = ('quotes or escapes inside the reference; pin-from pins a reference written as one run of '
+                'characters, quoted or not (e.g. "node:8.15")')
 _HEREDOC_KEYWORDS = frozenset(('run', 'copy', 'add'))
 
 
@@ -39,6 +49,14 @@ class _Token(NamedTuple):
     text: str
     start: int  # offset in the file; -1 when the token spans a continuation
     line: int
+
+
+class _Default(NamedTuple):
+    """The default of a global ARG: the word as written and as BuildKit reads it."""
+
+    token: _Token
+    word: Word
+    ignored: bool
 
 
 class _Instruction(NamedTuple):
@@ -168,11 +186,32 @@ def _heredocs(lines: list[tuple[int, str]], i: int, joined: str) -> tuple[int, s
     return i, '\n' + '\n'.join(bodies)
 
 
-def _unquoted(tok: _Token) -> _Token:
-    """A flag value wholly in quotes, as BuildKit reads it: the inner token."""
-    if len(tok.text) >= 2 and tok.text[0] == tok.text[-1] and tok.text[0] in '"\'':
-        return _Token(tok.text[1:-1], tok.start + 1 if tok.start >= 0 else -1, tok.line)
-    return tok
+def _regroup(tokens: tuple[_Token, ...], still_open: Callable[[str], bool]) -> list[_Token]:
+    """Glue the whitespace-split tokens a quote holds together, as BuildKit
+    splits flags and ARG words. A glued token has no single offset (-1): it
+    holds whitespace, so it is never a reference anyway."""
+    ret: list[_Token] = []
+    for tok in tokens:
+        if ret and still_open(ret[-1].text):
+            ret[-1] = _Token(f'{ret[-1].text} {tok.text}', -1, ret[-1].line)
+        else:
+            ret.append(tok)
+    return ret
+
+
+def _flags(tokens: tuple[_Token, ...]) -> list[tuple[_Token, Word]]:
+    """The builder flags: leading ``--`` tokens, each with its reading."""
+    ret = []
+    for tok in _regroup(tokens, flag_open):
+        word = flag_word(tok.text, tok.start)
+        if not tok.text.startswith('--') or word.value == '--':  # ``--`` ends the flags
+            break
+        ret.append((tok, word))
+    return ret
+
+
+def _tail(word: Word, n: int) -> Word:
+    return word._replace(value=word.value[n:], offsets=word.offsets[n:])
 
 
 class _Scanner:
@@ -185,11 +224,12 @@ class _Scanner:
         escape = directives.get('escape', ('\\', 0, 0))[0]
         if escape not in ('\\', '`'):
             raise FileError(f'invalid escape directive {escape!r}', 1)
+        self.escape = escape
         if 'syntax' in directives:
             value, offset, line = directives['syntax']
             self._literal(value, offset, line, 'syntax')
         self.instructions = _instructions(lines, first, escape)
-        self.global_args: dict[str, tuple[_Token, str] | None] = {}
+        self.global_args: dict[str, _Default | None] = {}
         self.stages: list[str] = []
 
     def scan(self) -> Scan:
@@ -214,20 +254,16 @@ class _Scanner:
     # one method per place a reference can sit
 
     def _global_arg(self, ins: _Instruction) -> None:
-        for tok in ins.tokens:
-            m = _ARG_DEF_RE.fullmatch(tok.text)
-            if m is None:
+        for tok in _regroup(ins.tokens, lambda text: word_open(text, self.escape)):
+            name, eq, raw = tok.text.partition('=')
+            if not _ARG_NAME_RE.fullmatch(name):
                 continue
-            name, value = m.group(1), m.group(2)
-            if name in self.global_args or value is None:
+            if name in self.global_args or not eq:
                 self.global_args[name] = None  # redefined or no default
                 continue
-            quote = 1 if value[:1] in ('"', "'") else 0
-            inner = value[quote:len(value) - quote]
-            start = tok.start + m.start(2) + quote if tok.start >= 0 else -1
-            self.global_args[name] = (
-                _Token(inner, start, tok.line), 'ignored' if ins.ignored else '',
-            )
+            start = tok.start + len(name) + 1 if tok.start >= 0 else -1
+            value = _Token(raw, start, tok.line)
+            self.global_args[name] = _Default(value, shell_word(raw, start, self.escape), ins.ignored)
 
     def _from(self, ins: _Instruction) -> None:
         args = list(ins.tokens)
@@ -240,97 +276,116 @@ class _Scanner:
             self.problems.append(Problem(line, ins.text.strip(), 'malformed FROM instruction'))
             return
         image = args[0]
+        word = shell_word(image.text, image.start, self.escape)
         if len(args) == 3:
             self.stages.append(args[2].text.lower())
+        earlier = self.stages[:len(self.stages) - (len(args) == 3)]
         if ins.ignored:
-            self.skips.append(Skip(image.line, image.text, 'under a "# pin-from: ignore" comment'))
-        elif image.text.lower() in self.stages[:len(self.stages) - (len(args) == 3)]:
-            self.skips.append(Skip(image.line, image.text, 'an earlier build stage'))
+            self.skips.append(Skip(image.line, _shown(image, word), 'under a "# pin-from: ignore" comment'))
+        elif not word.expanded and not word.error and word.value.lower() in earlier:
+            self.skips.append(Skip(image.line, word.value, 'an earlier build stage'))
         else:
-            self._image(image, 'from', stage_names=frozenset())
+            self._image(image, word, 'from', stage_names=frozenset())
 
     def _copy(self, ins: _Instruction, names: frozenset[str]) -> None:
-        for tok in ins.tokens:
-            if not tok.text.startswith('--') or tok.text == '--':  # ``--`` ends the flags
-                break
-            if tok.text.startswith('--from='):
-                value = _Token(tok.text[7:], tok.start + 7 if tok.start >= 0 else -1, tok.line)
-                self._maybe_ignored(ins, _unquoted(value), 'copy', names)
+        for tok, word in _flags(ins.tokens):
+            if word.value.startswith('--from='):
+                self._maybe_ignored(ins, tok, _tail(word, 7), 'copy', names)
 
     def _run(self, ins: _Instruction, names: frozenset[str]) -> None:
-        for tok in ins.tokens:
-            if not tok.text.startswith('--') or tok.text == '--':
-                break
-            if not tok.text.startswith('--mount='):
+        for tok, word in _flags(ins.tokens):
+            if not word.value.startswith('--mount='):
                 continue
-            pos = 8
-            for field in tok.text[8:].split(','):
-                if field.startswith('from='):
-                    start = tok.start + pos + 5 if tok.start >= 0 else -1
-                    value = _Token(field[5:], start, tok.line)
-                    self._maybe_ignored(ins, _unquoted(value), 'mount', names)
-                pos += len(field) + 1
+            fields = csv_fields(_tail(word, 8))
+            if fields is None:
+                self.skips.append(Skip(tok.line, word.value, 'BuildKit cannot read this --mount value (stray ")'))
+                continue
+            for field in fields:
+                key, eq, _ = field.value.partition('=')
+                if eq and key.lower() == 'from':
+                    self._maybe_ignored(ins, tok, _tail(field, len(key) + 1), 'mount', names)
 
     def _maybe_ignored(
-            self, ins: _Instruction, tok: _Token, kind: str, names: frozenset[str],
+            self, ins: _Instruction, tok: _Token, word: Word, kind: str, names: frozenset[str],
     ) -> None:
         if ins.ignored:
-            self.skips.append(Skip(tok.line, tok.text, 'under a "# pin-from: ignore" comment'))
+            self.skips.append(Skip(tok.line, word.value, 'under a "# pin-from: ignore" comment'))
         else:
-            self._image(tok, kind, stage_names=names)
+            self._image(tok, word, kind, stage_names=names)
 
-    def _image(self, tok: _Token, kind: str, stage_names: frozenset[str]) -> None:
-        text = tok.text
-        if text.lower() in stage_names or (kind != 'from' and text.isdigit()):
+    def _image(self, tok: _Token, word: Word, kind: str, stage_names: frozenset[str]) -> None:
+        text = word.value
+        if word.error:
+            self._refused(tok, word)
+        elif word.expanded or (kind != 'from' and '$' in text):
+            self._arg_image(tok, word, kind)
+        elif text.lower() in stage_names or (kind != 'from' and text.isdigit()):
             self.skips.append(Skip(tok.line, text, 'a build stage'))
         elif text == 'scratch':
             self.skips.append(Skip(tok.line, text, 'scratch is not an image'))
-        elif '$' in text:
-            self._arg_image(tok, kind)
-        elif tok.start < 0:
-            self.skips.append(Skip(tok.line, text, 'reference is split by a line continuation'))
         else:
-            self._literal(text, tok.start, tok.line, kind)
+            self._word(tok, word, kind)
 
-    def _arg_image(self, tok: _Token, kind: str) -> None:
-        m = _WHOLE_ARG_RE.fullmatch(tok.text)
-        if m is None:
+    def _refused(self, tok: _Token, word: Word) -> None:
+        """A word BuildKit's lexer refuses: an unclosed quote is an error of
+        the file; a malformed ``${...}`` is left alone like any expansion."""
+        if word.expanded or '$' in tok.text:
             self.skips.append(Skip(tok.line, tok.text, 'composed from build args; never expanded into a literal'))
+        else:
+            self.problems.append(Problem(tok.line, tok.text, word.error))
+
+    def _word(self, tok: _Token, word: Word, kind: str) -> None:
+        """A literal reference: a site when written as one run of characters."""
+        span = word.span()
+        if span is not None:
+            self._literal(word.value, span[0], tok.line, kind)
             return
-        name = m.group(1) or m.group(2)
+        try:
+            reference.parse(word.value)
+        except InvalidReference as e:
+            self.problems.append(Problem(tok.line, word.value, str(e)))  # BuildKit refuses it too
+        else:
+            reason = 'reference is split by a line continuation' if tok.start < 0 else _SPLICE_ONLY
+            self.skips.append(Skip(tok.line, word.value, reason))
+
+    def _arg_image(self, tok: _Token, word: Word, kind: str) -> None:
+        shown = tok.text if kind == 'from' else word.value  # a flag token holds more than the word
+        name = word.var if kind == 'from' else shell_word(word.value, -1, self.escape).var
+        if not name:
+            self.skips.append(Skip(tok.line, shown, 'composed from build args; never expanded into a literal'))
+            return
         default = self.global_args.get(name)
         if kind != 'from' or default is None:
-            self.skips.append(Skip(tok.line, tok.text, f'build arg {name} has no global default to pin'))
+            self.skips.append(Skip(tok.line, shown, f'build arg {name} has no global default to pin'))
             return
-        value, ignored = default
+        value, ignored = default.word, default.ignored
         other = self._other_use(name)
         if ignored:
-            self.skips.append(Skip(value.line, value.text, 'under a "# pin-from: ignore" comment'))
-        elif '$' in value.text or value.start < 0:
+            self.skips.append(Skip(default.token.line, _shown(default.token, value), 'under a "# pin-from: ignore" comment'))
+        elif value.expanded or value.error:
             self.skips.append(Skip(tok.line, tok.text, f'default of build arg {name} is not a literal reference'))
-        elif value.text == 'scratch':
+        elif value.value == 'scratch':
             self.skips.append(Skip(tok.line, tok.text, f'build arg {name} defaults to scratch, which is not an image'))
         elif other:
             self.skips.append(Skip(
-                value.line, value.text,
+                default.token.line, value.value,
                 f'build arg {name} is also used another way on line {other}; pinning its default would change that',
             ))
-        elif not any(s.kind == 'arg' and s.start == value.start for s in self.sites):
-            self._literal(value.text, value.start, value.line, 'arg')
+        elif all(s.start != (value.span() or (-1, -1))[0] for s in self.sites):
+            self._word(default.token, value, 'arg')  # once, however many FROMs use it
 
     def _other_use(self, name: str) -> int:
         """First line using ``$name`` other than as a whole FROM image."""
         for ins in self.instructions:
             if ins.keyword == 'arg':
                 continue  # declarations (``ARG BASE``) do not use the value
-            for m in _ARG_USE_RE.finditer(ins.text):
-                if (m.group(1) or m.group(2)) != name:
-                    continue
-                if ins.keyword == 'from' and any(
-                        t.text == m.group(0) and not t.text.startswith('--')
-                        for t in ins.tokens
-                ):
-                    continue
+            uses = sum(1 for m in _ARG_USE_RE.finditer(ins.text) if (m.group(1) or m.group(2)) == name)
+            if ins.keyword == 'from':
+                uses -= sum(
+                    1 for t in ins.tokens
+                    if not t.text.startswith('--') and shell_word(t.text, -1, self.escape).var == name
+                )
+            if uses > 0:
                 return ins.line
         return 0
 
@@ -341,6 +396,12 @@ class _Scanner:
             self.problems.append(Problem(line, text, str(e)))
         else:
             self.sites.append(Site(line, start, start + len(text), text, kind, ref))
+
+
+def _shown(tok: _Token, word: Word) -> str:
+    """What a message shows: the reference as BuildKit reads it, or the word
+    as written when it has expansions or cannot be read."""
+    return tok.text if word.expanded or word.error else word.value
 
 
 def scan(text: str) -> Scan:

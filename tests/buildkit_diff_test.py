@@ -8,7 +8,10 @@ generated files we check that:
 - the base image of every FROM we find (pinnable site or deliberate skip) is
   ``value[0]`` of BuildKit's FROM, and each base sits inside that FROM;
 - after pinning, BuildKit parses the output to the same instructions, on the
-  same lines, whose only change is the suffixes we inserted.
+  same lines, whose only change is the suffixes we inserted;
+- read the way BuildKit reads words (quotes, escapes, global ARGs: see
+  tests/buildkit_shell.py), the pinned file pulls exactly the pinned form of
+  every site and, unchanged, every reference we left alone.
 
 Where BuildKit and pin-from legitimately differ, the difference is pinned by
 an explicit test at the bottom of this file rather than by loosening the
@@ -20,36 +23,20 @@ import re
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from pin_from import dockerfile as lexer
 from pin_from import edit
+from pin_from import shellword
+from tests import buildkit_shell
 from tests.dockerfile_property_test import PROFILE
+from tests.dockerfile_property_test import fake_digest
 from tests.dockerfile_property_test import dockerfiles
 from tests.dockerfile_property_test import edits_for
 
 import dockerfile as buildkit  # noqa: E402 -- BuildKit's parser (test extra); never skipped
 
 _WHOLE_ARG_RE = re.compile(r'\$(?:\{([a-zA-Z_][a-zA-Z0-9_]*)\}|([a-zA-Z_][a-zA-Z0-9_]*))')
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
-        return value[1:-1]
-    return value
-
-
-def _global_arg_defaults(commands) -> dict[str, str]:
-    """NAME -> default of the ARGs before the first FROM, as BuildKit reads them."""
-    ret = {}
-    for cmd in commands:
-        if cmd.cmd.lower() == 'from':
-            break
-        if cmd.cmd.lower() == 'arg':
-            for word in cmd.value:
-                name, eq, value = word.partition('=')
-                if eq:
-                    ret[name] = _unquote(value)
-    return ret
 
 
 def _words(cmd) -> list[str]:
@@ -70,12 +57,13 @@ def assert_same_as_buildkit(text: str) -> None:
 
     # FROM bases: every FROM BuildKit sees is a site or a skip of ours, on its lines.
     bases = [(s.line, s.text) for s in scan.sites if s.kind == 'from'] + [(k.line, k.text) for k in scan.skips]
-    defaults = _global_arg_defaults(commands)
+    escape = lexer._Scanner(text).escape
+    defaults = buildkit_shell.meta_args(commands, escape)
     froms = [c for c in commands if c.cmd.lower() == 'from']
     for cmd in froms:
         base = cmd.value[0]
         here = [t for line, t in bases if cmd.start_line <= line <= cmd.end_line]
-        m = _WHOLE_ARG_RE.fullmatch(base)
+        m = _WHOLE_ARG_RE.fullmatch(base.replace('"', ''))  # $B, "$B", "${B}"
         if not here and m is not None:  # FROM $BASE: the ARG's default is the site (or skip)
             default = defaults[m.group(1) or m.group(2)]
             if default == 'scratch':  # BuildKit expands, then builds FROM scratch
@@ -84,11 +72,15 @@ def assert_same_as_buildkit(text: str) -> None:
                 k.text == default for k in scan.skips
             )
             continue
-        assert here == [base], (cmd, here)
+        # a skip of a composed word shows it as written; anything else as BuildKit reads it
+        assert here in ([base], [buildkit_shell.process_word(base, {}, escape)]), (cmd, here)
     # ... and each of our FROM sites is the base of one of BuildKit's FROMs.
     for site in scan.sites:
         if site.kind == 'from':
-            assert any(c.start_line <= site.line <= c.end_line and c.value[0] == site.text for c in froms)
+            assert any(
+                c.start_line <= site.line <= c.end_line and
+                buildkit_shell.process_word(c.value[0], defaults, escape) == site.text for c in froms
+            )
         elif site.kind == 'arg':
             assert site.text in defaults.values()
 
@@ -103,6 +95,24 @@ def assert_same_as_buildkit(text: str) -> None:
     for old, new in zip(commands, after):
         assert _strip(new, suffixes) == old
         _assert_only_references_changed(old, new)
+    assert_buildkit_pulls_the_pinned_references(text, pinned)
+
+
+def assert_buildkit_pulls_the_pinned_references(text: str, pinned: str) -> None:
+    """Each reference BuildKit pulls from ``text`` is, in ``pinned``, the pinned
+    form of our site if we found one there, else the same reference."""
+    scan = lexer.scan(text)
+    pins = {
+        s.text: edit.pinned_text(s, fake_digest(s.text))
+        for s in scan.sites if s.kind != 'syntax' and s.ref.digest is None
+    }
+    left = {k.text for k in scan.skips}  # the same reference may be both pinned and left alone
+    before = buildkit_shell.images(text)
+    after = buildkit_shell.images(pinned)
+    assert set(pins) <= set(before)
+    assert len(after) == len(before)
+    for old, new in zip(before, after):
+        assert new == pins.get(old, old) or (old in left and new == old), (old, new)
 
 
 def _assert_only_references_changed(old, new) -> None:
@@ -192,6 +202,16 @@ HAND_WRITTEN = {
     'comment mentions FROM': 'FROM a\n# FROM evil:1\n  # FROM evil:2\nRUN echo FROM evil:3\n',
     'tabs': 'FROM\ta\tAS\tb\n',
     'indented': '  FROM   python:3   as   x  \n\tRUN x\n',
+    # quotes and escapes (issue 10, item 4): BuildKit removes them and builds
+    'quoted from': 'FROM "node:8.15"\nFROM \'alpine:3.20\' AS base\nFROM ""python:3\nFROM "busybox"\'\'\n',
+    'quoted from with flag': 'FROM --platform="linux/amd64" "python:3" AS b\n',
+    'quotes or escapes inside': 'FROM node:"8.15"\nFROM "node":8\nFROM no\\de:8\nFROM a\nCOPY --from=b:"1" / /\n',
+    'quoted escape directive': '# escape=`\nFROM "mcr.microsoft.com/windows/servercore:ltsc2022" `\n  AS base\nFROM no`de:8\n',
+    'quoted flags': 'FROM a\nCOPY --chown="app user" --from="busybox:1.37" /x /y\n'
+                    'RUN --mount="type=bind,from=b:1" --mount=\'from=c:2\' true\n',
+    'quoted arg': 'ARG BASE="python:3.12" V="a BASE2=b" B2=""node:20\nFROM "$BASE"\nFROM ${B2}\n',
+    'quoted arg split': 'ARG B=python:"3"\nFROM $B\n',
+    'quoted stage and scratch': 'FROM a AS build\nFROM "build"\nCOPY --from="build" / /\nFROM "scratch"\n',
 }
 
 
@@ -204,6 +224,10 @@ def test_hand_written_files_agree_with_buildkit(text):
 @given(dockerfiles())
 def test_generated_files_agree_with_buildkit(doc):
     assert_same_as_buildkit(doc.text)
+    # BuildKit, reading quotes and escapes its way, pulls exactly what we placed,
+    # pinned where we made it a site.
+    assert sorted(buildkit_shell.images(doc.text)) == sorted(before for before, _ in doc.images)
+    assert sorted(buildkit_shell.images(doc.pinned)) == sorted(after for _, after in doc.images)
 
 
 # --- legitimate differences, pinned down ------------------------------------
@@ -255,16 +279,6 @@ def test_onbuild_flags_are_not_pinned():
     assert _bases(text) == [(1, 'a')]
 
 
-def test_whole_quoted_mount_flag_is_a_problem_not_a_guess():
-    # BuildKit unquotes --mount="type=bind,from=b:1"; we do not parse quotes
-    # inside a flag beyond a quoted value, so the file is reported, untouched.
-    text = 'FROM a\nRUN --mount="type=bind,from=b:1" true\n'
-    (_, run) = buildkit.parse_string(text)
-    assert run.flags == ('--mount=type=bind,from=b:1',)
-    (problem,) = lexer.scan(text).problems
-    assert problem.line == 2
-
-
 @pytest.mark.parametrize(
     'text',
     (
@@ -276,3 +290,57 @@ def test_files_buildkit_refuses_do_not_crash_us(text):
     with pytest.raises(buildkit.GoParseError):
         buildkit.parse_string(text)
     lexer.scan(text)  # no exception; what we find does not matter here
+
+
+# --- the oracle's word reader, and ours, against BuildKit's own expectations ---
+
+@pytest.mark.parametrize(
+    ('word', 'env', 'expected'),
+    (
+        # from TestProcessWithMatches in moby/buildkit frontend/dockerfile/shell/lex_test.go
+        ('x ${FOO}', {'FOO': 'y'}, 'x y'),
+        ('${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}', {'FOO': 'xxx', 'BAR': ''}, 'xxx  ccc'),
+        ('${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}', {'FOO': 'xxx', 'BAR': ''}, 'xxx bbb ccc'),
+        ('${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}', {'FOO': 'xxx', 'BAR': ''}, 'aaa  '),
+        # lex.go's quote rules (the sh man page it cites)
+        ('"node:8.15"', {}, 'node:8.15'),
+        ("'a\\b'", {}, 'a\\b'),  # nothing escapes in single quotes
+        ('"a\\b"', {}, 'a\\b'),  # in double quotes only " $ and the escape are escaped
+        ('"a\\"b\\$"', {}, 'a"b$'),
+        ('a\\b\\', {}, 'ab'),  # outside quotes the escape escapes; at the end it is dropped
+        ("'$X'", {'X': '1'}, '$X'),
+        ('"$X"x', {'X': '1'}, '1x'),
+        ('a$', {}, 'a$'),
+    ),
+)
+def test_oracle_reads_words_as_buildkit(word, env, expected):
+    assert buildkit_shell.process_word(word, env) == expected
+
+
+_WORD_CHARS = st.sampled_from(['a', 'b', ':', '1', '"', "'", '\\', '`', ' ', '$'])
+
+
+@PROFILE
+@given(st.lists(_WORD_CHARS, max_size=12).map(''.join), st.sampled_from(['\\', '`']))
+def test_shellword_agrees_with_the_oracle(word, escape):
+    """Two readers written apart: pin_from.shellword (offsets, no values of
+    variables) and the oracle (values) read every word the same way."""
+    ours = shellword.shell_word(word, 0, escape)
+    try:
+        theirs = buildkit_shell.process_word(word, {}, escape)
+    except buildkit_shell.LexError:
+        assert ours.error
+        return
+    assert not ours.error
+    if not ours.expanded:
+        assert ours.value == theirs
+    for ch, offset in zip(ours.value, ours.offsets):
+        assert word[offset] == ch  # each character comes from where we say
+
+
+@PROFILE
+@given(st.lists(st.sampled_from(['a', ':', '"', "'", '\\', '`', '$', ',', '=']), max_size=12).map(''.join))
+def test_flag_reader_agrees_with_buildkits_parser(value):
+    """``flag_word`` reads a flag exactly as BuildKit's parser unquotes it."""
+    (cmd,) = buildkit.parse_string(f'COPY --from={value}')
+    assert cmd.flags == (shellword.flag_word(f'--from={value}', 0).value,)

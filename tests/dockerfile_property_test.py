@@ -83,12 +83,28 @@ def refs(draw: st.DrawFn) -> Ref:
 # --- building a file and recording what went where ------------------------
 
 class Placed:
-    """A reference written into the file; a site unless ``active`` is False."""
+    """A reference written into the file; a site unless ``active`` is False.
+
+    ``prefix`` and ``suffix`` are written around it (quotes BuildKit removes:
+    the site is the span between them); ``split`` is written inside it at
+    ``cut`` (quotes or an escape BuildKit removes, which leave the reference
+    one for BuildKit but not one run of characters: never a site).
+    """
 
     def __init__(self, ref: Ref, kind: str, active: bool = True) -> None:
         self.ref = ref
         self.kind = kind
         self.active = active
+        self.prefix = self.suffix = self.split = ''
+        self.cut = 0
+
+    def render(self, pinned: bool) -> str:
+        text = self.ref.text
+        if self.split:
+            return text[:self.cut] + self.split + text[self.cut:]
+        if pinned and self.active:
+            text = self.ref.pinned
+        return self.prefix + text + self.suffix
 
 
 class Expected(NamedTuple):
@@ -103,6 +119,7 @@ class Doc(NamedTuple):
     text: str  # decoded (a BOM stays as U+FEFF)
     sites: tuple[Expected, ...]
     pinned: str  # the text pin-from must produce
+    images: tuple[tuple[str, str], ...]  # each image BuildKit pulls: before, after pinning
     escape: str
     eol: str
 
@@ -112,7 +129,7 @@ class _Arg:
         self.name = name
         self.placed = placed  # None: no reference default (no default, scratch, ...)
         self.for_from = for_from  # False: FROM $NAME would name an image "1.2"
-        self.in_from = False
+        self.in_from = 0  # how many FROMs use it
         self.other_use = False
 
 
@@ -142,6 +159,22 @@ class _Writer:
     def ref(self, kind: str) -> Placed:
         return Placed(self.draw(refs()), kind)
 
+    def quoted(self, placed: Placed, escape: bool = True) -> Placed:
+        """Write the reference the ways BuildKit reads the same: bare, in
+        quotes, next to empty quotes, or cut by quotes or an escape."""
+        form = self.pick(('bare', 'bare', 'bare', '"', "'", 'empty before', 'empty after', 'cut', 'cut'))
+        if form in ('"', "'"):
+            placed.prefix = placed.suffix = form
+        elif form == 'empty before':
+            placed.prefix = self.pick(('""', "''"))
+        elif form == 'empty after':
+            placed.prefix, placed.suffix = '"', self.pick(('"\'\'', '"""'))
+        elif form == 'cut' and len(placed.ref.text) > 1:
+            placed.cut = self.draw(st.integers(1, len(placed.ref.text) - 1))
+            placed.split = self.pick(('""', "''", self.escape if escape else '""'))
+            placed.active = False  # a -v skip: quotes or escapes inside the reference
+        return placed
+
     def sep(self) -> None:
         """Whitespace between two tokens, or a line continuation (which may be
         followed by comment and blank lines, removed by the parser)."""
@@ -166,11 +199,9 @@ class _Writer:
         pos = line = 0
         for part in self.parts:
             if isinstance(part, Placed):
-                text = part.ref.text
+                text = part.render(pinned)
                 if part.active:
-                    expected.append(Expected(line + 1, part.kind, text, pos))
-                    if pinned:
-                        text = part.ref.pinned
+                    expected.append(Expected(line + 1, part.kind, part.ref.text, pos + len(part.prefix)))
             else:
                 text = part
             out.append(text)
@@ -202,6 +233,8 @@ def _global_args(w: _Writer) -> None:
             shape = w.pick(('ref', 'ref', 'ref', 'quoted', 'single', 'version', 'none', 'scratch'))
             if shape in ('ref', 'quoted', 'single'):
                 placed = w.ref('arg')
+                if shape == 'ref':
+                    w.quoted(placed)
                 placed.active = False  # a site only once a FROM uses it
                 quote = {'ref': '', 'quoted': '"', 'single': "'"}[shape]
                 defs.append((f'{name}={quote}', placed, quote))
@@ -237,15 +270,15 @@ def _from(w: _Writer) -> None:
         choices.append('arg')
     choice = w.pick(choices)
     if choice == 'ref':
-        w.add(w.ref('from'))
+        w.add(w.quoted(w.ref('from')))
     elif choice == 'scratch':
         w.add('scratch')
     elif choice == 'stage':
         w.add(w.pick([s for s in w.stages] + [s.upper() for s in w.stages]))
     else:
         arg = w.draw(st.sampled_from(usable))
-        arg.in_from = True
-        w.add(w.pick((f'${arg.name}', f'${{{arg.name}}}')))
+        arg.in_from += 1
+        w.add(w.pick((f'${arg.name}', f'${{{arg.name}}}', f'"${arg.name}"', f'"${{{arg.name}}}"')))
     if w.draw(st.booleans()):
         w.sep()
         w.add(w.pick(('AS', 'as', 'As')))
@@ -274,6 +307,9 @@ def _body(w: _Writer) -> None:
             source = w.pick(w.stages)
         quote = w.pick(('', '', '', '"', "'"))  # BuildKit unquotes a quoted value
         flags: list[str | Placed] = ['--mount=type=bind,from=', quote, source, quote, ',target=/m']
+        if w.draw(st.booleans()):  # ... or the whole flag
+            quote = w.pick(('"', "'"))
+            flags = [f'--mount={quote}type=bind,from=', source, f',target=/m{quote}']
         if w.draw(st.booleans()):
             flags = ['--network=none ', *flags]
         w.line(w.keyword('RUN'), ' ', *flags, w.pick(('', ' --mount=type=cache,target=/c')), ' true')
@@ -285,8 +321,10 @@ def _body(w: _Writer) -> None:
         elif choice == 1:
             source = w.pick(('0', '1'))
         quote = w.pick(('', '', '', '"', "'"))
+        if isinstance(source, Placed) and not quote and w.draw(st.booleans()):
+            w.quoted(source, escape=False)  # the flag parser's escape is always \\
         w.line(
-            w.keyword('COPY'), w.pick(('', ' --link')), ' --from=', quote, source, quote,
+            w.keyword('COPY'), w.pick(('', ' --link', ' --chown="app user"')), ' --from=', quote, source, quote,
             w.pick(('', ' --chown=1:1')), ' /a /b',
         )
     elif kind == 'misc':
@@ -340,10 +378,13 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
         w.parts.pop()  # no newline at the end of the file
     for arg in w.args:
         if arg.placed is not None:
-            arg.placed.active = arg.in_from and not arg.other_use
+            arg.placed.active = bool(arg.in_from) and not arg.other_use and not arg.placed.split
     text, sites = w.render(pinned=False)
     pinned, _ = w.render(pinned=True)
-    return Doc(text.encode(), text, sites, pinned, escape, eol)
+    images = [p for p in w.parts if isinstance(p, Placed) and p.kind in ('from', 'copy', 'mount')]
+    images += [a.placed for a in w.args if a.placed is not None for _ in range(a.in_from)]
+    pairs = tuple((p.ref.text, p.ref.pinned if p.active else p.ref.text) for p in images)
+    return Doc(text.encode(), text, sites, pinned, pairs, escape, eol)
 
 
 # --- what pin-from does, without a registry ------------------------------

@@ -40,6 +40,7 @@ def skips(text):
         ('ARG BASE=python:3.12\nFROM ${BASE}\n', [(1, 'arg', 'python:3.12')]),
         ('ARG BASE="python:3.12"\nFROM $BASE AS x\nFROM ${BASE}\n', [(1, 'arg', 'python:3.12')]),
         ('ARG A=1 BASE=node:20\nFROM $BASE\n', [(1, 'arg', 'node:20')]),
+        ('ARG A=node:20 B=node:20\nFROM $A\nFROM $B\nFROM $A\n', [(1, 'arg', 'node:20'), (1, 'arg', 'node:20')]),
         (f'FROM python:3@{D}\n', [(1, 'from', f'python:3@{D}')]),
         ('FROM a\nRUN <<EOF\nFROM evil:1\nEOF\nFROM b\n', [(1, 'from', 'a'), (5, 'from', 'b')]),
         ('FROM a\nRUN <<-"EOT" bash\n\tFROM evil\n\tEOT\nFROM b\n', [(1, 'from', 'a'), (5, 'from', 'b')]),
@@ -114,3 +115,87 @@ def test_bad_escape_directive():
 def test_only_newline_ends_a_line():
     text = 'FROM a\nRUN echo "\u2028\x0c"\nFROM b\n'
     assert sites(text) == [(1, 'from', 'a'), (3, 'from', 'b')]
+
+
+# --- quotes and escapes, read the way BuildKit reads them (issue 10, item 4) ---
+# BuildKit runs the FROM image word and global ARG defaults through its shell
+# lexer (quotes removed, escapes processed with the escape directive's
+# character) and unquotes flag values; the site is the span inside the quotes.
+
+@pytest.mark.parametrize(
+    ('text', 'expected'),
+    (
+        ('FROM "node:8.15"\n', [(1, 'from', 'node:8.15', 6)]),
+        ("FROM 'alpine:3.20' AS base\n", [(1, 'from', 'alpine:3.20', 6)]),
+        ('FROM ""python:3\n', [(1, 'from', 'python:3', 7)]),
+        ('FROM "python:3"\'\'\n', [(1, 'from', 'python:3', 6)]),
+        ('FROM --platform="linux/amd64" "python:3" AS b\n', [(1, 'from', 'python:3', 31)]),
+        ('FROM a\nCOPY --chown="app user" --from="busybox:1.37" /x /y\n', [(1, 'from', 'a', 5), (2, 'copy', 'busybox:1.37', 39)]),
+        ('FROM a\nRUN --mount="type=bind,target=/b,from=busybox:1.37" true\n', [(1, 'from', 'a', 5), (2, 'mount', 'busybox:1.37', 45)]),
+        ("FROM a\nRUN --mount='from=busybox:1.37' true\n", [(1, 'from', 'a', 5), (2, 'mount', 'busybox:1.37', 25)]),
+        ('ARG BASE="python:3.12"\nFROM "$BASE"\n', [(1, 'arg', 'python:3.12', 10)]),
+        ("ARG BASE='python:3.12'\nFROM \"${BASE}\" AS x\n", [(1, 'arg', 'python:3.12', 10)]),
+        ('ARG BASE=""python:3.12\nFROM $BASE\n', [(1, 'arg', 'python:3.12', 11)]),
+        ('ARG V="a BASE=b" BASE="python:3.12"\nFROM $BASE\n', [(1, 'arg', 'python:3.12', 23)]),
+        ('# escape=`\nFROM "mcr.microsoft.com/windows/servercore:ltsc2022" `\n  AS base\n',
+         [(2, 'from', 'mcr.microsoft.com/windows/servercore:ltsc2022', 17)]),
+        ("# escape=`\nFROM 'python:3' `\n  AS b\n", [(2, 'from', 'python:3', 17)]),
+    ),
+)
+def test_quoted_sites(text, expected):
+    scan = dockerfile.scan(text)
+    assert [(s.line, s.kind, s.text, s.start) for s in scan.sites if s.kind != 'syntax'] == expected
+    for s in scan.sites:
+        assert text[s.start:s.end] == s.text
+
+
+@pytest.mark.parametrize(
+    ('text', 'token', 'reason'),
+    (
+        ('FROM node:"8.15"\n', 'node:8.15', 'quotes or escapes inside'),
+        ('FROM "node":8.15\n', 'node:8.15', 'quotes or escapes inside'),
+        ('FROM no\\de:8\n', 'node:8', 'quotes or escapes inside'),
+        ('# escape=`\nFROM no`de:8\n', 'node:8', 'quotes or escapes inside'),
+        ('FROM a\nCOPY --from=busybox:"1.37" /x /y\n', 'busybox:1.37', 'quotes or escapes inside'),
+        ('ARG B=python:"3"\nFROM $B\n', 'python:3', 'quotes or escapes inside'),
+        ('FROM a AS build\nFROM "build"\n', 'build', 'an earlier build stage'),
+        ('FROM "scratch"\n', 'scratch', 'scratch is not an image'),
+        ('FROM a AS build\nRUN --mount="from=build" true\n', 'build', 'a build stage'),
+        ('ARG B="python:3"\nFROM "${B}"\nRUN echo $B\n', 'python:3', 'also used another way'),
+        ('FROM "python:3"\n# pin-from: ignore\nFROM "node:20"\n', 'node:20', 'pin-from: ignore'),
+    ),
+)
+def test_quoted_skips(text, token, reason):
+    scan = dockerfile.scan(text)
+    assert scan.problems == ()
+    (skip,) = [k for k in scan.skips if k.text == token]
+    assert reason in skip.reason
+
+
+@pytest.mark.parametrize(
+    ('text', 'reason'),
+    (
+        ('FROM "node:8.15\n', 'unterminated'),
+        ("FROM 'node:8.15\n", 'unterminated'),
+        ("FROM '$BASE'\n", 'invalid reference'),
+    ),
+)
+def test_quoted_problems(text, reason):
+    (problem,) = dockerfile.scan(text).problems
+    assert reason in problem.reason
+
+
+@pytest.mark.parametrize(
+    ('text', 'pinned'),
+    (
+        ('FROM "node:8.15"\n', f'FROM "node:8.15@{D}"\n'),
+        ("FROM 'alpine' AS base\n", f"FROM 'alpine:latest@{D}' AS base\n"),
+        ('FROM scratch\nRUN --mount="from=busybox:1.37" true\n', f'FROM scratch\nRUN --mount="from=busybox:1.37@{D}" true\n'),
+        ('ARG BASE="python:3.12"\nFROM "$BASE"\n', f'ARG BASE="python:3.12@{D}"\nFROM "$BASE"\n'),
+    ),
+)
+def test_quoted_pinning_keeps_the_quotes(text, pinned):
+    from pin_from import edit
+    scan = dockerfile.scan(text)
+    answers = {s.ref: D for s in scan.sites}
+    assert edit.plan(text, scan, answers).text == pinned

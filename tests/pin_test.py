@@ -310,3 +310,42 @@ def test_nothing_to_pin_makes_no_request(tmp_path, capsys):
     path.write_text('FROM scratch\nFROM python@sha256:' + 'a' * 64 + '\n')
     assert main(['--registry-mirror', 'docker.io=http://127.0.0.1:9', str(path)]) == 0
     assert capsys.readouterr().out == ''
+
+
+QUOTED = '''\
+ARG BASE="python:3.12"
+FROM "node:8.15"
+FROM 'alpine:3.20' AS base
+COPY --from="busybox:1.37" /bin/busybox /busybox
+RUN --mount="type=bind,from=busybox:1.37,target=/b" true
+FROM "$BASE"
+FROM node:"8.15"
+'''
+
+
+def test_quoted_references_are_pinned_inside_their_quotes(hub, tmp_path, capsys):
+    # BuildKit removes the quotes and builds these; pin-from once failed the
+    # whole file ("invalid tag"). The quotes stay, byte for byte.
+    d = {
+        'node': hub.push('node', '8.15', seed='node'),
+        'alpine': hub.push('alpine', '3.20', seed='alpine'),
+        'busybox': hub.push('busybox', '1.37', seed='busybox'),
+        'python': hub.push('python', '3.12', seed='python'),
+    }
+    path = tmp_path / 'Dockerfile'
+    path.write_bytes(QUOTED.encode())
+    assert main(['-v', '--registry-mirror', hub.mirror, str(path)]) == 1
+    assert path.read_bytes() == (
+        f'ARG BASE="python:3.12@{d["python"]}"\n'
+        f'FROM "node:8.15@{d["node"]}"\n'
+        f"FROM 'alpine:3.20@{d['alpine']}' AS base\n"
+        f'COPY --from="busybox:1.37@{d["busybox"]}" /bin/busybox /busybox\n'
+        f'RUN --mount="type=bind,from=busybox:1.37@{d["busybox"]},target=/b" true\n'
+        'FROM "$BASE"\n'
+        'FROM node:"8.15"\n'
+    ).encode()
+    out = capsys.readouterr().out
+    assert f'{path}:2: pinned node:8.15 -> node:8.15@{d["node"]}' in out
+    assert f'{path}:7: skipped node:8.15: quotes or escapes inside the reference' in out
+    assert d['node'] == hub.skopeo('node', '8.15')
+    assert run(hub, path) == 0  # a second run changes nothing
