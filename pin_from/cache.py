@@ -209,7 +209,11 @@ class Cache:
         by the accessor that knows their kind.
         """
         raw = self._load_json(name)
-        if not isinstance(raw, dict) or raw.get('version') != _VERSION or not isinstance(raw.get('entries'), dict):
+        if raw is None or isinstance(raw, dict) and raw.get('version') != _VERSION:
+            return {}  # absent, or another version's format: asked again
+        if not isinstance(raw, dict) or not isinstance(raw.get('entries'), dict):
+            self._report(ValueError(f'{name} has the wrong shape'))
+            self._maps_broken = True
             return {}
         now = time.time()
         entries = {}
@@ -243,7 +247,8 @@ class Cache:
         now = time.time()
         clean: dict[str, int] = {}
         for day, keys in raw['days'].items():
-            if day.isascii() and day.isdigit() and isinstance(keys, str) and _believable(int(day) * DAY, now):
+            usable = day.isascii() and day.isdigit() and len(day) <= 9 and isinstance(keys, str)
+            if usable and _believable(int(day) * DAY, now):
                 clean.update(dict.fromkeys(keys.split(), int(day)))
             else:
                 self._bad_entry(str(day))

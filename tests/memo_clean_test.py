@@ -94,3 +94,16 @@ def test_clean_keys_cost_one_string_per_day(tmp_path):
     assert all(fresh.scan(k) == [] for k in keys[:50])
     assert fresh.scan('0' * 16 + ':' + 'f' * 64) is None
     assert cache_mod.CLEAN_FILE == 'clean.json'
+
+
+def test_a_hostile_clean_json_is_a_miss_not_a_crash(tmp_path):
+    """A day of 5,000 digits (Python refuses to convert it) or a list where a string belongs."""
+    import json
+    from pin_from.cache import CLEAN_FILE, Cache
+    directory = tmp_path / 'cache'
+    directory.mkdir()
+    (directory / CLEAN_FILE).write_text(json.dumps({'version': 1, 'days': {'9' * 5000: 'k1', '1': ['k2']}}))
+    notes: list[str] = []
+    cache = Cache(str(directory), notes.append)
+    assert cache.scan('k1') is None and cache.scan('k2') is None
+    assert len(notes) == 1 and 'is invalid; ignored' in notes[0]
