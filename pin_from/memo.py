@@ -11,12 +11,11 @@ used only if every row parses and its offsets hold exactly its token.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import os
 from typing import Union
 
 from pin_from import files
 from pin_from import kinds
-from pin_from import reference
 from pin_from.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.sites import Scan
@@ -28,9 +27,10 @@ Row = list[Union[int, str]]  # [line, start, end, text, kind]
 
 def _scanner_id(kind: str) -> str:
     h = hashlib.sha256(f'{_FORMAT}:{kind}'.encode())
+    here = os.path.dirname(os.path.abspath(__file__))
     for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.sites'):
-        spec = importlib.util.find_spec(name)  # the source, without importing it (PyYAML)
-        with open(spec.origin if spec is not None and spec.origin else '', 'rb') as f:
+        # the scanner's source, found beside this module without importing it (PyYAML)
+        with open(os.path.join(here, name.rpartition('.')[2] + '.py'), 'rb') as f:
             h.update(f.read())
     return h.hexdigest()[:16]
 
@@ -44,6 +44,7 @@ def _site(row: object, text: str) -> Site | None:
         return None
     if start < 0 or text[start:end] != token:
         return None  # never splice at offsets that do not hold the token
+    from pin_from import reference  # only for files that still need pinning
     try:
         ref = reference.parse(token)
     except PinFromError:
@@ -82,6 +83,8 @@ class Memo:
         kind = kinds.kind_for(path)
         k = self.key(kind, data)
         found = self.cache.scan(k)
+        if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
+            return files.Loaded(path, data, '', Scan((), (), ()), kind)
         if found is not None:
             text = files.decode(data)
             scan = from_rows(found, text)

@@ -20,13 +20,12 @@ from pin_from.cache import DEFAULT_TTL
 from pin_from.errors import FileError
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
-from pin_from.manifest import parse_platform
-from pin_from.manifest import Platform
 from pin_from.output import Output
 from pin_from.policy import Policy
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
+    from pin_from.manifest import Platform
     from pin_from import osv
     from pin_from.http import Http
     from pin_from.library import Library
@@ -386,6 +385,7 @@ def _duration(text: str) -> str:
 
 
 def _platform(text: str) -> Platform:
+    from pin_from.manifest import parse_platform
     try:
         return parse_platform(text)
     except ValueError as e:
