@@ -5,7 +5,7 @@ Run from a checkout with ``scripts/bench`` (which bootstraps ``.venv`` first), o
 
 What it does, all on loopback, reproducible from ``--seed``:
 
-1. starts Debian's ``docker-registry`` (tests/registry.py's RegistryServer) and
+1. starts Debian's ``docker-registry`` (tests/registry_server.py's RegistryServer) and
    pushes the distinct image tags the workloads use (small real OCI images, a
    third of them two-platform indexes), straight to the registry;
 2. puts ``bench/latency_proxy.py`` in front of it (``--delay`` each way, the TCP
@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from tests.registry import MANIFEST_ACCEPT, RegistryServer, TokenServer, push_image  # noqa: E402
+from tests.registry_server import MANIFEST_ACCEPT, RegistryServer, TokenServer, push_image  # noqa: E402
 
 REPO_PREFIX = 'bench'
 TAGS_PER_REPO = 5

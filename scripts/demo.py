@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image  # noqa: E402
-from tests.registry import RegistryServer, push_image  # noqa: E402
+from tests.registry_server import RegistryServer, push_image  # noqa: E402
 
 ATTESTATIONS = ROOT / 'examples' / 'attestations'
 SLSA_V1 = 'https://slsa.dev/provenance/v1'

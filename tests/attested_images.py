@@ -9,7 +9,7 @@ attestation manifest's config is an empty-ish OCI config and its layers are
 in-toto statements (``application/vnd.in-toto+json``) annotated
 ``in-toto.io/predicate-type``.
 
-Everything goes over the registry HTTP API (see :mod:`tests.registry`).
+Everything goes over the registry HTTP API (see :mod:`tests.registry_server`).
 This module must not import pytest.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Mapping, NamedTuple, Sequence
 
-from tests.registry import (
+from tests.registry_server import (
     DEFAULT_PLATFORMS, OCI_INDEX, OCI_MANIFEST, Platform, _Client, _platform_dict,
     _push_platform, _sha256,
 )

@@ -9,7 +9,7 @@ import requests
 
 from pin_from.attestations import BlobTooLarge, read_attestations
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image
-from tests.registry import MANIFEST_ACCEPT, push_image
+from tests.registry_server import MANIFEST_ACCEPT, push_image
 
 ATT = Path(__file__).parent / 'data' / 'attestations'
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import pytest
 import yaml
 
-from tests.registry import delete_tag, free_port, push_image
+from tests.registry_server import delete_tag, free_port, push_image
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / 'examples' / 'ci' / 'pin-from-update.sh'

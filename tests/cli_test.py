@@ -12,7 +12,7 @@ from pin_from import check_deprecated_tags
 from pin_from import pin
 from pin_from.cli import VERSION
 from pin_from.output import Output
-from tests.registry import push_image
+from tests.registry_server import push_image
 from tests.data import OFFICIAL_IMAGES
 
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.registry import TEST_PASSWORD, TEST_USER, RegistryServer, TokenServer
+from tests.registry_server import TEST_PASSWORD, TEST_USER, RegistryServer, TokenServer
 
 _ISOLATED_DIRS = {
     'PIN_FROM_CACHE_DIR': 'pin-from-cache',

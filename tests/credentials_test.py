@@ -28,7 +28,7 @@ from pin_from.errors import RegistryError
 from pin_from.pin import main
 from pin_from.http import Http
 from pin_from.registry import Client, Options
-from tests.registry import (
+from tests.registry_server import (
     TEST_CREDS,
     TEST_PASSWORD,
     TEST_USER,

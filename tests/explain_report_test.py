@@ -11,7 +11,7 @@ from pin_from import http
 from pin_from.pin import main
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image
 from tests.explain_test import EXPECTED
-from tests.registry import free_port, push_image
+from tests.registry_server import free_port, push_image
 
 DATA = Path(__file__).parent / 'data'
 ATT = DATA / 'attestations'

@@ -11,7 +11,7 @@ from pin_from.attestations import SLSA, Attestations, Package, Provenance, parse
 from pin_from.explain import Sides, compare_link, render, vulnerabilities
 from pin_from.http import Http
 from pin_from.osv import ApiSource, DirectorySource, http_calls
-from tests.registry import free_port
+from tests.registry_server import free_port
 
 DATA = Path(__file__).parent / 'data'
 ATT = DATA / 'attestations'

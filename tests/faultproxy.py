@@ -19,7 +19,7 @@ proxy without an upstream (``FaultProxy(None)``) answers 404 to the rest.
 certificate problem in front of the registry. :meth:`FaultProxy.seen` lists
 the requests, with the Authorization *scheme* only, never its value.
 
-Like ``tests/registry.py`` this module does not import pytest.
+Like ``tests/registry_server.py`` this module does not import pytest.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.registry import Service
+from tests.registry_server import Service
 
 UPSTREAM_TIMEOUT = 10.0
 # Not forwarded either way (RFC 9110 7.6.1), plus what the proxy sets itself.

@@ -17,7 +17,7 @@ import pytest
 from pin_from import http as client
 from pin_from.pin import main
 from tests.faultproxy import Delay, FaultProxy, Reset, Status, Stop, self_signed
-from tests.registry import TEST_CREDS, TEST_PASSWORD, RegistryServer, push_image
+from tests.registry_server import TEST_CREDS, TEST_PASSWORD, RegistryServer, push_image
 
 MANIFESTS = '/manifests/'
 REAL_BACKOFF = client.RETRY_BACKOFF

@@ -10,7 +10,7 @@ import pytest
 
 from pin_from import check_deprecated_tags
 from pin_from import pin
-from tests.registry import push_image
+from tests.registry_server import push_image
 
 DATA = Path(__file__).parent / 'data'
 LIBRARY = DATA / 'official-images' / 'current' / 'library'

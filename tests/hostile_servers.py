@@ -15,7 +15,7 @@ starts outlives it::
 Helpers build registry-shaped answers: :func:`bearer_challenge`,
 :func:`login_page`, :func:`manifest_answer`, :func:`serve_image`.
 
-Like ``tests/registry.py`` this module does not import pytest.
+Like ``tests/registry_server.py`` this module does not import pytest.
 """
 from __future__ import annotations
 

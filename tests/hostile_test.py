@@ -56,7 +56,7 @@ from tests.hostile_servers import (
     serve_image,
     sha256,
 )
-from tests.registry import RegistryServer, push_image
+from tests.registry_server import RegistryServer, push_image
 
 EXIT_CHANGED, EXIT_USAGE, EXIT_ERROR = 1, 2, 3
 MEMORY_LIMIT = 512 * 1024 ** 2

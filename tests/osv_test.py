@@ -18,7 +18,7 @@ from pin_from.osv import (
     affects, findings, open_source, parse_record, query_for, http_calls,
     vulnerability_diff,
 )
-from tests.registry import free_port
+from tests.registry_server import free_port
 
 OSV = Path(__file__).parent / 'data' / 'osv'
 DSA = OSV / 'Debian' / 'DSA-3029-1.json'

@@ -1,4 +1,4 @@
-"""The pin-from hook end to end, against a real registry (tests/registry.py)."""
+"""The pin-from hook end to end, against a real registry (tests/registry_server.py)."""
 from __future__ import annotations
 
 import os
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pin_from.pin import main
-from tests.registry import push_image
-from tests.registry import skopeo_digest
+from tests.registry_server import push_image
+from tests.registry_server import skopeo_digest
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry import push_image
+from tests.registry_server import push_image
 
 ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = str(Path(sys.executable).parent / 'pre-commit')

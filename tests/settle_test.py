@@ -14,7 +14,7 @@ from pin_from.cache import Cache
 from pin_from.pin import main
 from pin_from.resolve import digest_key
 from pin_from.reference import parse
-from tests.registry import push_image
+from tests.registry_server import push_image
 
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')

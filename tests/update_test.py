@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from pin_from.pin import main
-from tests.registry import delete_tag
-from tests.registry import push_image
-from tests.registry import skopeo_digest
+from tests.registry_server import delete_tag
+from tests.registry_server import push_image
+from tests.registry_server import skopeo_digest
 from tests.data import OFFICIAL_IMAGES
 
 AMD64 = ('linux', 'amd64')

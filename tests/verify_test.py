@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from pin_from.pin import main
-from tests.registry import delete_tag
-from tests.registry import push_image
+from tests.registry_server import delete_tag
+from tests.registry_server import push_image
 
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')

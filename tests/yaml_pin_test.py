@@ -27,9 +27,9 @@ from tests.precommit_test import PRE_COMMIT
 from tests.precommit_test import git
 from tests.precommit_test import hook_repo  # noqa: F401 -- fixtures
 from tests.precommit_test import pre_commit_home  # noqa: F401
-from tests.registry import push_image
-from tests.registry import RegistryServer
-from tests.registry import skopeo_digest
+from tests.registry_server import push_image
+from tests.registry_server import RegistryServer
+from tests.registry_server import skopeo_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / 'examples' / 'official-images' / 'library'

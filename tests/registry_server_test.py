@@ -10,7 +10,7 @@ from typing import Callable
 
 import requests
 
-from tests.registry import (
+from tests.registry_server import (
     MANIFEST_ACCEPT,
     OCI_INDEX,
     OCI_MANIFEST,
