@@ -113,20 +113,20 @@ def test_parsing_a_whole_snapshot_is_fast(snapshot):
 
 # --- known examples --------------------------------------------------------------
 
-# how: 'tags' (in some entry's Tags), 'shared' (only via SharedTags), None (absent)
+# how: 'tags' (in some entry's Tags), 'shared-tags' (only via SharedTags), None (absent)
 KNOWN = [
     ('2021-06', 'openjdk', '11-jre-slim-buster', 'tags'),
     ('2023-06', 'openjdk', '11-jre-slim-buster', None),
     ('current', 'openjdk', '11-jre-slim-buster', None),
-    ('2021-06', 'python', '3.7', 'shared'),
-    ('2023-06', 'python', '3.7', 'shared'),
+    ('2021-06', 'python', '3.7', 'shared-tags'),
+    ('2023-06', 'python', '3.7', 'shared-tags'),
     ('current', 'python', '3.7', None),
     ('2021-06', 'python', '3.7-slim', 'tags'),
     ('current', 'python', '3.7-slim', None),
-    ('current', 'python', '3.14', 'shared'),
-    ('current', 'python', 'latest', 'shared'),
+    ('current', 'python', '3.14', 'shared-tags'),
+    ('current', 'python', 'latest', 'shared-tags'),
     ('current', 'python', '3.14-slim', 'tags'),
-    ('2021-06', 'golang', '1.16', 'shared'),
+    ('2021-06', 'golang', '1.16', 'shared-tags'),
     ('current', 'golang', '1.16', None),
     ('2023-06', 'node', '16', 'tags'),
     ('current', 'node', '16', None),
@@ -147,7 +147,7 @@ def test_known_tags(snapshot, image, tag, how):
     in_shared = any(tag in e.shared_tags for e in library.entries)
     assert (tag in library.tags) == (how is not None)
     assert in_tags == (how == 'tags')
-    assert in_shared == (how == 'shared')
+    assert in_shared == (how == 'shared-tags')
     entry = library.entry_for(tag)
     if how is None:
         assert entry is None

@@ -96,7 +96,7 @@ def test_mode_is_kept(cache_dir, dockerfile, mode):
 
 @pytest.mark.parametrize('relative', (True, False))
 def test_symlink_is_kept_and_its_target_edited(cache_dir, tmp_path, relative):
-    real = tmp_path / 'shared' / 'base.Dockerfile'
+    real = tmp_path / 'common' / 'base.Dockerfile'
     real.parent.mkdir()
     real.write_bytes(SOURCE.encode())
     link = tmp_path / 'app' / 'Dockerfile'
