@@ -47,9 +47,16 @@ def _escape_char(char: str) -> str:
     return f'\\x{code:02x}' if code < 0x100 else f'\\u{code:04x}'
 
 
+# The same set as _unsafe, as one pattern: clean text (nearly every line) is
+# found clean by one C-level search, not a Python call per character.
+_UNSAFE_RE = re.compile('[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]')
+
+
 def terminal(text: str) -> str:
     """``text`` with control, bidi-override and separator characters escaped."""
-    return ''.join(map(_escape_char, text))
+    if _UNSAFE_RE.search(text) is None:
+        return text
+    return _UNSAFE_RE.sub(lambda m: _escape_char(m.group()), text)
 
 
 def _cut(text: str, limit: int) -> str:
