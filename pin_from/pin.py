@@ -251,8 +251,9 @@ def _edit(
 ) -> int:
     args, out = state.args, state.out
     plan = edit.plan(loaded.text, loaded.scan, answers, state.update, keep)
-    for result in results.pins(loaded, answers, state.update, keep, args.check, bool(plan.failures)):
-        out.result(result)  # json: every reference; text: the lines below
+    if out.structured:  # json: every reference; text: the lines below
+        for result in results.pins(loaded, answers, state.update, keep, args.check, bool(plan.failures)):
+            out.result(result)
     if args.verbose:
         for skip in plan.skipped:
             out.said(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
