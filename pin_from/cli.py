@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from typing import Any
 from typing import Callable
 from typing import NoReturn
 from typing import Sequence
@@ -34,8 +35,22 @@ DEFAULT_JOBS = 32
 VERSION = __version__
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter with a width, so it does not import shutil (and bz2,
+    lzma) to ask the terminal on every run: add_argument makes one."""
+    try:
+        width = os.get_terminal_size().columns - 2
+    except OSError:
+        width = 78
+    return argparse.HelpFormatter(prog, width=max(40, width))
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a usage error on one line (``prog: error: ...``), exit 2."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault('formatter_class', _formatter)
+        super().__init__(**kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(USAGE, f'{self.prog}: error: {message}\n')

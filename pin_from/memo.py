@@ -10,7 +10,6 @@ used only if every row parses and its offsets hold exactly its token.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Union
 
@@ -22,17 +21,28 @@ from pin_from.sites import Scan
 from pin_from.sites import Site
 
 _FORMAT = 2
+
+
+def _sha256(data: bytes) -> str:
+    """sha256 of ``data``, hex. CPython's own ``_sha256`` when present: importing
+    ``hashlib`` loads OpenSSL, a few ms that every steady run would pay."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        from hashlib import sha256
+    digest: str = sha256(data).hexdigest()
+    return digest
 Row = list[Union[int, str]]  # [line, start, end, text, kind]
 
 
 def _scanner_id(kind: str) -> str:
-    h = hashlib.sha256(f'{_FORMAT}:{kind}'.encode())
+    parts = [f'{_FORMAT}:{kind}'.encode()]
     here = os.path.dirname(os.path.abspath(__file__))
     for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.sites'):
         # the scanner's source, found beside this module without importing it (PyYAML)
         with open(os.path.join(here, name.rpartition('.')[2] + '.py'), 'rb') as f:
-            h.update(f.read())
-    return h.hexdigest()[:16]
+            parts.append(f.read())
+    return _sha256(b'\0'.join(parts))[:16]
 
 
 def _site(row: object, text: str) -> Site | None:
@@ -75,7 +85,7 @@ class Memo:
     def key(self, kind: str, data: bytes) -> str:
         if kind not in self._ids:
             self._ids[kind] = _scanner_id(kind)
-        return f'{self._ids[kind]}:{hashlib.sha256(data).hexdigest()}'
+        return f'{self._ids[kind]}:{_sha256(data)}'
 
     def load(self, path: str) -> files.Loaded:
         """The file, with only the sites that still need pinning when memoised."""

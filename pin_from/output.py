@@ -13,7 +13,7 @@ collected, and :meth:`Output.finish` prints them at the end (see
 from __future__ import annotations
 
 import sys
-import threading
+import _thread  # a lock without importing threading on every run
 from typing import NamedTuple
 from typing import Protocol
 from typing import Sequence
@@ -74,7 +74,7 @@ class Output:
         self.format = format
         self._stdout = stdout
         self._stderr = stderr
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self.results: list[Result] = []
         self.errors: list[Error] = []
         self.notes: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
+import _thread  # a lock without importing threading on every run
 from typing import Sequence
 from typing import TYPE_CHECKING
 
@@ -50,7 +50,7 @@ class _Run:
         self.mirrors = cli.mirrors(args)  # checked before any file is read
         self.insecure = cli.insecure(args)
         self.cache = Cache(cli.cache_dir(args), out.note)
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._http: Http | None = None
         self._client: Client | None = None
         self._libraries: dict[str, Library | str | None] = {}

@@ -59,3 +59,29 @@ def test_a_run_without_mirror_options_does_not_import_the_registry_client(tmp_pa
     out = subprocess.run([sys.executable, '-c', code, str(tmp_path / 'cache'), str(path)],
                          capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout
     assert out.split() == ['0', 'False', 'False']
+
+
+def test_a_steady_run_imports_none_of_the_heavy_modules(tmp_path):
+    """OpenSSL (hashlib), shutil/bz2/lzma (argparse's terminal width), threading, dataclasses,
+    sockets, HTTP and YAML stay out of a run whose files are all known clean. (pathlib is left out
+    of the list: the editable dev install's finder imports it; the benchmark checks a regular one.)"""
+    import subprocess
+    import sys
+    path = tmp_path / 'compose.yaml'
+    path.write_text('services:\n  db:\n    image: postgres:16@sha256:' + 'a' * 64 + '\n')
+    dockerfile = tmp_path / 'Dockerfile'
+    dockerfile.write_text('FROM python:3.12@sha256:' + 'b' * 64 + '\n')
+    code = (
+        'import sys\n'
+        'from pin_from.pin import main\n'
+        f'main(["--cache-dir", {str(tmp_path / "c")!r}, {str(path)!r}, {str(dockerfile)!r}])\n'
+        f'rc = main(["--cache-dir", {str(tmp_path / "c")!r}, {str(path)!r}, {str(dockerfile)!r}])\n'
+        'heavy = ("hashlib", "_hashlib", "shutil", "bz2", "lzma", "threading", "dataclasses",\n'
+        '         "socket", "requests", "urllib3", "diskcache", "sqlite3", "yaml")\n'
+        'print(rc, sorted(m for m in heavy if m in sys.modules))\n'
+    )
+    # the first main() scans (and may import the scanners); a fresh process for the steady one:
+    subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True)
+    steady = code.split('\n', 2)[0] + '\nfrom pin_from.pin import main\n' + '\n'.join(code.split('\n')[3:])
+    proc = subprocess.run([sys.executable, '-c', steady], check=True, capture_output=True, text=True)
+    assert proc.stdout.strip() == '0 []', proc.stdout + proc.stderr
