@@ -291,6 +291,7 @@ class _Walker:
         reason = (
             IGNORED if self.ignored(start, end) else
             _not_a_string(node.tag) or _expression(text) or ('' if text else 'an empty value')
+            or ('scratch is not an image' if text == 'scratch' else '')
         )
         if reason:
             self.skips.append(Skip(line, text, reason))

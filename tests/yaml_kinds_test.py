@@ -570,3 +570,9 @@ def test_recursive_structures_end(loader):
 def test_unknown_kind():
     with pytest.raises(ValueError):
         yaml_kinds.scan('a: 1\n', 'dockerfile')
+
+
+def test_scratch_is_not_an_image_in_yaml_either():
+    scan = yaml_kinds.scan('services:\n  a:\n    image: scratch\n  b:\n    image: busybox:1\n', 'compose')
+    assert [s.text for s in scan.sites] == ['busybox:1']
+    assert [(s.line, s.text, s.reason) for s in scan.skips] == [(3, 'scratch', 'scratch is not an image')]
