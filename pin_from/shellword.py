@@ -213,36 +213,31 @@ def flag_word(text: str, start: int) -> Word:
     return Word(''.join(c for c, _ in out), tuple(o for _, o in out), '', False, '')
 
 
-def flag_open(text: str) -> bool:
-    """Whether a flag's quote is still open at the end of ``text``."""
+def _quote_open(text: str, escape: str, escapes_in_single: bool) -> bool:
     quote = ''
     pos = 0
     while pos < len(text):
         ch = text[pos]
-        if ch == '\\':
+        if ch == escape and (escapes_in_single or quote != "'"):
             pos += 2
             continue
         if not quote and ch in '\'"' or quote and ch == quote:
             quote = '' if quote else ch
         pos += 1
     return bool(quote)
+
+
+def flag_open(text: str) -> bool:
+    """Whether a flag's quote is still open at the end of ``text`` (the flag
+    parser: ``\\`` always escapes, whatever the escape directive says)."""
+    return _quote_open(text, '\\', escapes_in_single=True)
 
 
 def word_open(text: str, escape: str) -> bool:
     """Whether a quote is still open at the end of ``text``, as the parser
     splits ``ARG`` words (``parseWords``): the escape character escapes
     outside quotes and in double quotes."""
-    quote = ''
-    pos = 0
-    while pos < len(text):
-        ch = text[pos]
-        if ch == escape and quote != "'":
-            pos += 2
-            continue
-        if not quote and ch in '\'"' or quote and ch == quote:
-            quote = '' if quote else ch
-        pos += 1
-    return bool(quote)
+    return _quote_open(text, escape, escapes_in_single=False)
 
 
 def csv_fields(word: Word) -> list[Word] | None:
