@@ -54,9 +54,6 @@ class Descriptor(NamedTuple):
     platform: Platform | None
     annotations: tuple[tuple[str, str], ...]
 
-    def annotation(self, key: str) -> str | None:
-        return dict(self.annotations).get(key)
-
 
 class Index(NamedTuple):
     media_type: str

@@ -1,7 +1,7 @@
 """The one writer: every line a hook prints goes through :class:`Output`.
 
-Lower layers never print; they return findings or hand notes to a
-:class:`Notes` sink. Output holds a lock, so lines from worker threads never
+Lower layers never print; they return findings or hand notes to the hook's
+``Output.note`` (a ``Callable[[str], None]``: a run-level remark, stderr). Output holds a lock, so lines from worker threads never
 run together, and escapes control characters, so text from a file or an
 image cannot drive the terminal.
 
@@ -15,18 +15,12 @@ from __future__ import annotations
 import sys
 import _thread  # a lock without importing threading on every run
 from typing import NamedTuple
-from typing import Protocol
 from typing import Sequence
 from typing import TextIO
 
 from pin_from.escape import terminal
 
 FORMATS = ('text', 'json', 'sarif')
-
-
-class Notes(Protocol):
-    def note(self, text: str) -> None:
-        """A run-level remark (stale answers, cache trouble): stderr."""
 
 
 class Result(NamedTuple):

@@ -33,7 +33,6 @@ from pin_from.sites import Skip
 if TYPE_CHECKING:
     Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 KINDS = ('compose', 'workflow', 'action', 'gitlab-ci', 'yaml')
-NAMED_KINDS = frozenset(KINDS) - {'yaml'}  # recognised by file name: invalid YAML is a problem
 IGNORED = 'under a "# pin-from: ignore" comment'
 DOCKER_SCHEME = 'docker://'
 BUILT = 'compose-built'  # not a site kind: the image a Compose service builds
