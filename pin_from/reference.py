@@ -5,6 +5,7 @@ connects to (``registry-1.docker.io``); see :mod:`pin_from.registry`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -94,6 +95,7 @@ def _split_domain(name: str) -> tuple[str, str]:
     return DOCKER_HUB, name
 
 
+@functools.lru_cache(maxsize=4096)  # files share their images: each distinct text is parsed once
 def parse(text: str) -> Reference:
     """Parse ``text`` as Docker does, or raise :class:`InvalidReference`."""
     if not text or _SPACE_RE.search(text):
