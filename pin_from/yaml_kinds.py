@@ -434,14 +434,19 @@ def _workflow(w: _Walker, docs: list[Node]) -> None:
         for job in w.values(w.get(doc, 'jobs')):
             if not w.first_visit(job, 'workflow-job'):
                 continue
-            container = w.get(job, 'container')
-            if isinstance(container, MappingNode):
-                w.image_in(container, 'image', 'workflow-container')
-            else:
-                w.image_in(job, 'container', 'workflow-container')
+            _string_or_mapping(w, job, 'container', 'image', 'workflow-container')
             for service in w.values(w.get(job, 'services')):
                 w.image_in(service, 'image', 'workflow-service')
             _steps(w, w.get(job, 'steps'), 'workflow-step')
+
+
+def _string_or_mapping(w: _Walker, parent: Node | None, key: str, inner: str, kind: str) -> None:
+    """``key: IMAGE`` or ``key: {inner: IMAGE}`` (a workflow's container, GitLab's image)."""
+    value = w.get(parent, key)
+    if isinstance(value, MappingNode):
+        w.image_in(value, inner, kind)
+    else:
+        w.image_in(parent, key, kind)
 
 
 def _steps(w: _Walker, steps: Node | None, kind: str) -> None:
@@ -468,11 +473,7 @@ def _gitlab(w: _Walker, docs: list[Node]) -> None:
 def _gitlab_job(w: _Walker, job: Node | None) -> None:
     if job is None or not w.first_visit(job, 'gitlab-job'):
         return
-    image = w.get(job, 'image')
-    if isinstance(image, MappingNode):
-        w.image_in(image, 'name', 'gitlab-image')
-    else:
-        w.image_in(job, 'image', 'gitlab-image')
+    _string_or_mapping(w, job, 'image', 'name', 'gitlab-image')
     services = w.get(job, 'services')
     if not isinstance(services, SequenceNode) or services.tag == '!reference':
         w.image_in(job, 'services', 'gitlab-service')  # a skip, unless absent or null
