@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.registry_server import TEST_PASSWORD, TEST_USER, RegistryServer, TokenServer
+from tests.registry_server import TEST_PASSWORD, TEST_USER, FakeHub, RegistryServer, TokenServer
 
 _ISOLATED_DIRS = {
     'PIN_FROM_CACHE_DIR': 'pin-from-cache',
@@ -117,3 +117,18 @@ def token_auth_registry(
     with TokenServer(tmp, users={TEST_USER: TEST_PASSWORD}) as tokens:
         with RegistryServer(tmp, 'token', token_server=tokens) as server:
             yield server
+
+
+@pytest.fixture
+def hub(registry: RegistryServer, repo_factory: Callable[[], str]) -> FakeHub:
+    """A fake Docker Hub (see :class:`tests.registry_server.FakeHub`); ``hub.main(...)`` runs
+    pin-from through its mirror, with the repository's official-images data for ``--update``."""
+    from pin_from.pin import main
+    from tests.data import OFFICIAL_IMAGES
+
+    class Hub(FakeHub):
+        def main(self, *args: object) -> int:
+            library = ['--library-url', str(OFFICIAL_IMAGES / 'current' / 'library')] if '--update' in args else []
+            return main(['--registry-mirror', self.mirror, *library, *map(str, args)])
+
+    return Hub(registry, repo_factory().replace('/', '-'))

@@ -10,7 +10,6 @@ import pytest
 
 from pin_from import check_deprecated_tags
 from pin_from import pin
-from tests.registry_server import push_image
 
 DATA = Path(__file__).parent / 'data'
 LIBRARY = DATA / 'official-images' / 'current' / 'library'
@@ -45,24 +44,6 @@ def span_text(path: Path, result: dict) -> str:
 
 def by_image(document: dict) -> dict[str, dict]:
     return {r['image']: r for r in document['results']}
-
-
-@pytest.fixture
-def hub(registry, repo_factory):
-    """The registry as a fake Docker Hub (``--registry-mirror docker.io=...``)."""
-    prefix = repo_factory().replace('/', '-')
-
-    class Hub:
-        mirror = f'docker.io={registry.url}/{prefix}'
-
-        def push(self, name, tag, **kwargs):
-            repo = name if '/' in name else f'library/{name}'
-            return push_image(registry.url, f'{prefix}/{repo}', tag, **kwargs)
-
-        def main(self, *args):
-            return pin.main(['--registry-mirror', self.mirror, *map(str, args)])
-
-    return Hub()
 
 
 DOCKERFILE = '''\

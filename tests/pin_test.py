@@ -8,31 +8,6 @@ import pytest
 
 from pin_from.pin import main
 from tests.registry_server import push_image
-from tests.registry_server import skopeo_digest
-
-
-@pytest.fixture
-def hub(registry, repo_factory):
-    """A fake Docker Hub: the registry under a unique path prefix.
-
-    ``python:3.12`` in a Dockerfile is looked up as
-    ``<registry>/<prefix>/library/python:3.12`` via ``--registry-mirror``,
-    so tests can use real-looking official names.
-    """
-    prefix = repo_factory().replace('/', '-')
-
-    class Hub:
-        mirror = f'docker.io={registry.url}/{prefix}'
-
-        def push(self, name, tag, **kwargs):
-            repo = name if '/' in name else f'library/{name}'
-            return push_image(registry.url, f'{prefix}/{repo}', tag, **kwargs)
-
-        def skopeo(self, name, tag):
-            repo = name if '/' in name else f'library/{name}'
-            return skopeo_digest(registry.host, f'{prefix}/{repo}:{tag}')
-
-    return Hub()
 
 
 def run(hub, *args):

@@ -771,3 +771,28 @@ def skopeo_digest(
             f'skopeo inspect docker://{host}/{ref} failed: {proc.stderr.strip()}',
         )
     return proc.stdout.strip()
+
+
+class FakeHub:
+    """The test registry playing Docker Hub, under a path prefix of its own.
+
+    ``python:3.12`` in a Dockerfile is looked up as ``<registry>/<prefix>/library/python:3.12``
+    through ``--registry-mirror`` (:attr:`mirror`), so tests can use real-looking official names.
+    """
+
+    def __init__(self, registry: RegistryServer, prefix: str) -> None:
+        self.registry = registry
+        self.prefix = prefix
+        self.mirror = f'docker.io={registry.url}/{prefix}'
+
+    def repository(self, name: str) -> str:
+        return f'{self.prefix}/{name if "/" in name else f"library/{name}"}'
+
+    def push(self, name: str, tag: str, **kwargs: Any) -> str:
+        return push_image(self.registry.url, self.repository(name), tag, **kwargs)
+
+    def skopeo(self, name: str, tag: str) -> str:
+        return skopeo_digest(self.registry.host, f'{self.repository(name)}:{tag}')
+
+    def delete(self, name: str, digest: str) -> None:
+        delete_tag(self.registry.url, self.repository(name), digest)

@@ -4,36 +4,10 @@ from __future__ import annotations
 import pytest
 
 from pin_from.pin import main
-from tests.registry_server import delete_tag
-from tests.registry_server import push_image
-from tests.registry_server import skopeo_digest
 from tests.data import OFFICIAL_IMAGES
 
 AMD64 = ('linux', 'amd64')
 ARM64 = ('linux', 'arm64')
-
-
-@pytest.fixture
-def hub(registry, repo_factory):
-    prefix = repo_factory().replace('/', '-')
-
-    class Hub:
-        mirror = f'docker.io={registry.url}/{prefix}'
-
-        def push(self, name, tag, **kwargs):
-            return push_image(registry.url, f'{prefix}/library/{name}', tag, **kwargs)
-
-        def skopeo(self, name, tag):
-            return skopeo_digest(registry.host, f'{prefix}/library/{name}:{tag}')
-
-        def delete(self, name, digest):
-            delete_tag(registry.url, f'{prefix}/library/{name}', digest)
-
-        def main(self, *args):
-            library = ['--library-url', str(OFFICIAL_IMAGES / 'current' / 'library')] if '--update' in args else []
-            return main(['--registry-mirror', self.mirror, *library, *map(str, args)])
-
-    return Hub()
 
 
 def test_moved_tag_is_repinned_with_a_report(hub, tmp_path, capsys):
