@@ -17,21 +17,21 @@ from typing import TypeVar
 from typing import TYPE_CHECKING
 
 from pin_from import cli
-from pin_from import files
-from pin_from import results
-from pin_from import sources
-from pin_from.cache import Cache
+from pin_from.files import load as files
+from pin_from.render import results
+from pin_from.support import sources
+from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.errors import Unavailable
-from pin_from.output import Output
-from pin_from.output import Result
-from pin_from.policy import Policy
-from pin_from.sites import Site
+from pin_from.render.output import Output
+from pin_from.render.output import Result
+from pin_from.registry.policy import Policy
+from pin_from.kinds.sites import Site
 
 if TYPE_CHECKING:
-    from pin_from.http import Http
-    from pin_from.library import Library
-    from pin_from.notices import Notice
+    from pin_from.registry.http import Http
+    from pin_from.support.library import Library
+    from pin_from.support.notices import Notice
 
 T = TypeVar('T')
 
@@ -57,7 +57,7 @@ class _Data:
     def http(self) -> Http:
         with self._lock:
             if self._http is None:
-                from pin_from.http import Http
+                from pin_from.registry.http import Http
                 self._http = Http(self.timeout)
             return self._http
 
@@ -66,7 +66,7 @@ class _Data:
             self._http.close()
 
     def verdict(self, name: str) -> Verdict:
-        from pin_from import library
+        from pin_from.support import library
         try:
             text = self.fetcher.get(self.library_url, name)
             return Verdict(None if text is None else library.parse_library(name, text))
@@ -75,7 +75,7 @@ class _Data:
 
     def notice(self, name: str) -> Notice | None:
         """The docs' deprecation notice, fetched only for images with findings."""
-        from pin_from import notices
+        from pin_from.support import notices
         try:
             text = self.fetcher.get(self.docs_url, f'{name}/deprecated.md')
         except PinFromError as e:
@@ -111,7 +111,7 @@ def _status(verdict: Verdict) -> str:
 
 
 def _suggestions(site: Site, verdict: Verdict) -> list[str]:
-    from pin_from import library
+    from pin_from.support import library
     if verdict.library is None or verdict.library.is_deprecated:
         return []
     return list(library.suggest(verdict.library, site.ref.effective_tag))

@@ -20,12 +20,12 @@ from typing import NoReturn
 from typing import Sequence
 
 from pin_from import __version__
-from pin_from import cache
+from pin_from.registry import cache
 from pin_from import kinds
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
 from pin_from.limits import DEFAULT_TIMEOUT
-from pin_from.output import Output
+from pin_from.render.output import Output
 
 OK = 0
 CHANGED = 1  # also: findings
@@ -153,7 +153,7 @@ def add_library_url_option(parser: argparse.ArgumentParser, purpose: str) -> Non
 
 
 def library_url(args: argparse.Namespace) -> str:
-    from pin_from.sources import DEFAULT_LIBRARY_URL
+    from pin_from.support.sources import DEFAULT_LIBRARY_URL
     return str(args.library_url or os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL)
 
 
@@ -165,7 +165,7 @@ def insecure(args: argparse.Namespace) -> frozenset[str]:
     hosts = env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry
     if not hosts:
         return frozenset()  # without importing the registry client: every run asks
-    from pin_from.registry import check_host
+    from pin_from.registry.client import check_host
     return frozenset(check_host(h, '--insecure-registry') for h in hosts)
 
 
@@ -174,7 +174,7 @@ def mirrors(args: argparse.Namespace) -> dict[str, str]:
     specs = env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
     if not specs:
         return {}
-    from pin_from.registry import parse_mirror
+    from pin_from.registry.client import parse_mirror
     allowed = insecure(args)
     return dict(parse_mirror(spec, allowed) for spec in specs)
 

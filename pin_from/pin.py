@@ -12,30 +12,30 @@ from typing import Sequence
 from typing import TYPE_CHECKING
 
 from pin_from import cli
-from pin_from import edit
-from pin_from import files
-from pin_from import results
-from pin_from.cache import Cache
-from pin_from.cache import DEFAULT_TTL
+from pin_from.files import edit
+from pin_from.files import load as files
+from pin_from.render import results
+from pin_from.registry.cache import Cache
+from pin_from.registry.cache import DEFAULT_TTL
 from pin_from.errors import FileError
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
-from pin_from.output import Output
-from pin_from.policy import Policy
+from pin_from.render.output import Output
+from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
-    from pin_from.manifest import Platform
-    from pin_from import osv
-    from pin_from.http import Http
-    from pin_from.library import Library
-    from pin_from.memo import Memo
-    from pin_from.registry import Client
-    from pin_from.resolve import Resolver
-    from pin_from.report import Move
-    from pin_from.report import Source
-    from pin_from.update import Result
-    from pin_from.update import Settle
+    from pin_from.registry.manifest import Platform
+    from pin_from.explain import osv
+    from pin_from.registry.http import Http
+    from pin_from.support.library import Library
+    from pin_from.files.memo import Memo
+    from pin_from.registry.client import Client
+    from pin_from.registry.resolve import Resolver
+    from pin_from.explain.report import Move
+    from pin_from.explain.report import Source
+    from pin_from.steps.update import Result
+    from pin_from.steps.update import Settle
 
 
 class _Run:
@@ -58,7 +58,7 @@ class _Run:
     def http(self) -> Http:
         with self._lock:
             if self._http is None:
-                from pin_from.http import Http
+                from pin_from.registry.http import Http
                 self._http = Http(self.args.timeout, self.insecure)
             return self._http
 
@@ -66,8 +66,8 @@ class _Run:
         http = self.http()
         with self._lock:
             if self._client is None:
-                from pin_from import credentials
-                from pin_from import registry
+                from pin_from.registry import credentials
+                from pin_from.registry import client as registry
                 options = registry.Options(self.mirrors, self.insecure, credentials.Lookup())
                 self._client = registry.Client(http, options)
             return self._client
@@ -90,7 +90,7 @@ class _Run:
         )
 
     def resolver(self) -> Resolver:
-        from pin_from.resolve import Resolver
+        from pin_from.registry.resolve import Resolver
         return Resolver(
             self.cache, self.rules(), self.client, self.out.note, self.args.jobs,
             record_sightings=self.update,  # --min-age's evidence of when a digest appeared
@@ -98,14 +98,14 @@ class _Run:
 
     def first_seen(self, ref: Reference, digest: str) -> float | None:
         """When a run first saw ``ref``'s tag name ``digest`` (recorded by --update runs)."""
-        from pin_from.resolve import digest_key
+        from pin_from.registry.resolve import digest_key
         return self.cache.first_seen(digest_key(ref, digest))
 
     def source(self, ref: Reference) -> Source | str | None:
         """The official-images entry behind a moved official tag, for the report."""
         if not ref.is_official:
             return None
-        from pin_from import update
+        from pin_from.steps import update
         lib = self._library(ref.official_name)
         if isinstance(lib, str) or lib is None:
             return lib
@@ -116,15 +116,15 @@ class _Run:
         spec = _osv_spec(self.args)
         if spec is None:
             return None
-        from pin_from import osv
+        from pin_from.explain import osv
         return osv.open_source(spec, osv.http_calls(self.http()))
 
     def _library(self, name: str) -> Library | str | None:
         """library/<name>, read once per run: the parsed file, None when there
         is none, or why it could not be read."""
         if name not in self._libraries:
-            from pin_from import library
-            from pin_from import sources
+            from pin_from.support import library
+            from pin_from.support import sources
             url = cli.library_url(self.args)
             rules = Policy(sources.DEFAULT_TTL, offline=self.args.offline)
             try:
@@ -175,14 +175,14 @@ def _memo(state: _Run) -> Memo | None:
     --format json need every site."""
     if state.args.verbose or state.update or state.args.verify or state.out.structured:
         return None
-    from pin_from.memo import Memo
+    from pin_from.files.memo import Memo
     return Memo(state.cache)
 
 
 def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> int:
     """Every pinned reference still exists, and is (one platform of) what its tag names."""
-    from pin_from.changes import Inspector
-    from pin_from.verify import Verifier
+    from pin_from.registry.changes import Inspector
+    from pin_from.steps.verify import Verifier
     pinned = {s.ref for f in loaded for s in f.scan.sites if s.ref.digest and s.ref.tag is not None}
     current = dict(answers)
     missing = {r for r in pinned if r not in current}
@@ -201,9 +201,9 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
 
 
 def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Result:
-    from pin_from import update
-    from pin_from.changes import Inspector
-    from pin_from.attested import Explainer
+    from pin_from.steps import update
+    from pin_from.registry.changes import Inspector
+    from pin_from.explain.attested import Explainer
     rows = update.moved(loaded, answers)
     inspector = Inspector(state.client(), state.cache)
     explainer = Explainer(inspector, state.osv()) if rows else None
@@ -224,13 +224,13 @@ def _settle(state: _Run) -> Settle | None:
     if state.min_age is None:
         return None
     import time
-    from pin_from.update import Settle
+    from pin_from.steps.update import Settle
     return Settle(state.min_age, time.time())
 
 
 def _pin_platform(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> None:
     """--pin-platform: new pins name that platform's manifest, not the tag's index."""
-    from pin_from.changes import Inspector
+    from pin_from.registry.changes import Inspector
     platform = state.args.pin_platform
     inspector = Inspector(state.client(), state.cache)
     for ref in {s.ref for f in loaded for s in f.scan.sites if s.ref.digest is None}:
@@ -270,7 +270,7 @@ def _edit(
     if args.check:
         return cli.CHANGED
     data = plan.text.encode('utf-8')
-    from pin_from import rewrite
+    from pin_from.files import rewrite
     try:
         rewrite.write_atomic(loaded.path, data, loaded.data)
     except FileError as e:
@@ -282,7 +282,7 @@ def _edit(
 
 
 def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
-    from pin_from import report
+    from pin_from.explain import report
     args, out = state.args, state.out
     platform = str(args.platform[0]) if args.platform else 'linux/amd64'
     if not args.report:
@@ -337,7 +337,7 @@ def _min_age(args: argparse.Namespace) -> float | None:
     text = args.min_age or os.environ.get('PIN_FROM_MIN_AGE')
     if not text or not args.update:
         return None
-    from pin_from.update import duration
+    from pin_from.steps.update import duration
     try:
         return duration(text)
     except ValueError as e:
@@ -355,7 +355,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError('--update re-pins only from answers fetched in this run; it cannot be --offline')
     if args.report:
         _check_report_path(args.report)
-    from pin_from import sources
+    from pin_from.support import sources
     url = cli.library_url(args)
     if not sources.is_url(url):
         sources.check_library_dir(url, '--library-url')
@@ -363,7 +363,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _osv_spec(args: argparse.Namespace) -> str | None:
-    from pin_from.osv import ENV
+    from pin_from.explain.osv import ENV
     return str(args.osv or os.environ.get(ENV) or '') or None
 
 
@@ -377,7 +377,7 @@ def _check_osv(args: argparse.Namespace) -> None:
 
 
 def _duration(text: str) -> str:
-    from pin_from.update import duration
+    from pin_from.steps.update import duration
     try:
         duration(text)
     except ValueError as e:
@@ -386,7 +386,7 @@ def _duration(text: str) -> str:
 
 
 def _platform(text: str) -> Platform:
-    from pin_from.manifest import parse_platform
+    from pin_from.registry.manifest import parse_platform
     try:
         return parse_platform(text)
     except ValueError as e:

@@ -1,7 +1,7 @@
 """Image references: Docker's grammar and normalisation (distribution/reference).
 
 The registry *name* (``docker.io``) is kept apart from the host a client
-connects to (``registry-1.docker.io``); see :mod:`pin_from.registry`.
+connects to (``registry-1.docker.io``); see :mod:`pin_from.registry.client`.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""pin_from.attestations: finding, reading and validating BuildKit attestations."""
+"""pin_from.explain.attestations: finding, reading and validating BuildKit attestations."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pin_from.attestations import (
+from pin_from.explain.attestations import (
     IN_TOTO, SLSA, SPDX, AttestationError, Attestations, BlobTooLarge, Package,
     Provenance, attestation_manifest, parse_provenance, parse_sbom,
     read_attestations, statement_layers,

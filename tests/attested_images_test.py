@@ -1,5 +1,5 @@
 """An index with BuildKit attestations, pushed to the real registry, read back
-by pin_from.attestations through plain registry GETs."""
+by pin_from.explain.attestations through plain registry GETs."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from pin_from.attestations import BlobTooLarge, read_attestations
+from pin_from.explain.attestations import BlobTooLarge, read_attestations
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image
 from tests.registry_server import MANIFEST_ACCEPT, push_image
 

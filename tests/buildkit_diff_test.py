@@ -25,9 +25,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pin_from import dockerfile as lexer
-from pin_from import edit
-from pin_from import shellword
+from pin_from.kinds import dockerfile as lexer
+from pin_from.files import edit
+from pin_from.kinds import shellword
 from tests import buildkit_shell
 from tests.dockerfile_property_test import PROFILE
 from tests.dockerfile_property_test import fake_digest
@@ -323,7 +323,7 @@ _WORD_CHARS = st.sampled_from(['a', 'b', ':', '1', '"', "'", '\\', '`', ' ', '$'
 @PROFILE
 @given(st.lists(_WORD_CHARS, max_size=12).map(''.join), st.sampled_from(['\\', '`']))
 def test_shellword_agrees_with_the_oracle(word, escape):
-    """Two readers written apart: pin_from.shellword (offsets, no values of
+    """Two readers written apart: pin_from.kinds.shellword (offsets, no values of
     variables) and the oracle (values) read every word the same way."""
     ours = shellword.shell_word(word, 0, escape)
     try:

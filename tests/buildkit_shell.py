@@ -3,7 +3,7 @@
 ``dockerfile`` (PyPI: BuildKit's own parser, compiled) gives the instructions,
 their flags (already unquoted by the parser) and their raw words. What BuildKit
 does next with the words lives in other Go packages, so it is ported here, on
-purpose apart from ``pin_from.shellword`` (which tracks offsets and never
+purpose apart from ``pin_from.kinds.shellword`` (which tracks offsets and never
 expands), straight from moby/buildkit:
 
 - ``frontend/dockerfile/shell/lex.go`` (``ProcessWord``): the FROM image and
@@ -21,7 +21,7 @@ import unicodedata
 
 import dockerfile as buildkit
 
-from pin_from import dockerfile as lexer
+from pin_from.kinds import dockerfile as lexer
 
 
 class LexError(Exception):

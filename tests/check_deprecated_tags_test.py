@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pin_from import library
+from pin_from.support import library
 from pin_from.check_deprecated_tags import main
 
 from tests.data import DOCS, OFFICIAL_IMAGES

@@ -11,7 +11,7 @@ import pytest
 from pin_from import check_deprecated_tags
 from pin_from import pin
 from pin_from.cli import VERSION
-from pin_from.output import Output
+from pin_from.render.output import Output
 from tests.registry_server import push_image
 from tests.data import OFFICIAL_IMAGES
 

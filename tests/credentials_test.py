@@ -23,11 +23,11 @@ import pytest
 import responses
 
 from pin_from import reference
-from pin_from.credentials import HUB_KEY, Auth, CredentialsError, Lookup
+from pin_from.registry.credentials import HUB_KEY, Auth, CredentialsError, Lookup
 from pin_from.errors import RegistryError
 from pin_from.pin import main
-from pin_from.http import Http
-from pin_from.registry import Client, Options
+from pin_from.registry.http import Http
+from pin_from.registry.client import Client, Options
 from tests.registry_server import (
     TEST_CREDS,
     TEST_PASSWORD,

@@ -20,10 +20,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pin_from import dockerfile
-from pin_from import files
-from pin_from import edit
-from pin_from.edit import pinned_text
+from pin_from.kinds import dockerfile
+from pin_from.files import load as files
+from pin_from.files import edit
+from pin_from.files.edit import pinned_text
 
 EXAMPLES = int(os.environ.get('PIN_FROM_HYPOTHESIS_EXAMPLES', '200'))
 settings.register_profile(

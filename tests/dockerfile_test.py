@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pin_from import dockerfile
-from pin_from import files
+from pin_from.kinds import dockerfile
+from pin_from.files import load as files
 from pin_from.errors import FileError
 
 D = 'sha256:' + 'b' * 64
@@ -195,7 +195,7 @@ def test_quoted_problems(text, reason):
     ),
 )
 def test_quoted_pinning_keeps_the_quotes(text, pinned):
-    from pin_from import edit
+    from pin_from.files import edit
     scan = dockerfile.scan(text)
     answers = {s.ref: D for s in scan.sites}
     assert edit.plan(text, scan, answers).text == pinned

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from pin_from import dockerfile
-from pin_from import edit
+from pin_from.kinds import dockerfile
+from pin_from.files import edit
 from pin_from import reference
 from pin_from.errors import RegistryError
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pin_from import attested
-from pin_from import http
+from pin_from.explain import attested
+from pin_from.registry import http
 from pin_from.pin import main
 from tests.attested_images import SLSA_V02, SPDX, push_attested_image
 from tests.explain_test import EXPECTED

@@ -1,4 +1,4 @@
-"""pin_from.explain: the Markdown sections, end to end from the test data."""
+"""pin_from.explain.markdown: the Markdown sections, end to end from the test data."""
 from __future__ import annotations
 
 import contextlib
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pin_from.attestations import SLSA, Attestations, Package, Provenance, parse_provenance, parse_sbom
-from pin_from.explain import Sides, compare_link, render, vulnerabilities
-from pin_from.http import Http
-from pin_from.osv import ApiSource, DirectorySource, http_calls
+from pin_from.explain.attestations import SLSA, Attestations, Package, Provenance, parse_provenance, parse_sbom
+from pin_from.explain.markdown import Sides, compare_link, render, vulnerabilities
+from pin_from.registry.http import Http
+from pin_from.explain.osv import ApiSource, DirectorySource, http_calls
 from tests.registry_server import free_port
 
 DATA = Path(__file__).parent / 'data'

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from pin_from import http as client
+from pin_from.registry import http as client
 from pin_from.pin import main
 from tests.faultproxy import Delay, FaultProxy, Reset, Status, Stop, self_signed
 from tests.registry_server import TEST_CREDS, TEST_PASSWORD, RegistryServer, push_image

@@ -11,16 +11,16 @@ import json
 import pytest
 import responses
 
-from pin_from import changes
+from pin_from.registry import changes
 from pin_from import reference
-from pin_from.cache import Cache
+from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.errors import RegistryError
 from pin_from.pin import main
-from pin_from.registry import Client
-from pin_from.http import Http
-from pin_from.manifest import MAX_MANIFEST as MAX_BODY
-from pin_from.registry import Options
+from pin_from.registry.client import Client
+from pin_from.registry.http import Http
+from pin_from.registry.manifest import MAX_MANIFEST as MAX_BODY
+from pin_from.registry.client import Options
 
 BASE = 'https://reg.example'
 MANIFEST = f'{BASE}/v2/team/app/manifests/1'

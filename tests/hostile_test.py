@@ -36,7 +36,7 @@ from markdown_it import MarkdownIt
 
 from pin_from import check_deprecated_tags
 from pin_from import pin
-from pin_from import http as registry_module
+from pin_from.registry import http as registry_module
 from tests.faultproxy import Action, FaultProxy, Status
 from tests.hostile_servers import (
     LOGIN_PAGE,
@@ -347,7 +347,7 @@ def test_1_a_login_page_is_never_pinned(tmp_path, capsys):
 # --- 2. a poisoned cache ------------------------------------------------------------------
 
 def tags_json(cache: Path, key: str, value: str, stored_at: str) -> None:
-    """tags.json as pin_from.cache writes it, with ``stored_at`` as raw JSON text (1e400, NaN)."""
+    """tags.json as pin_from.registry.cache writes it, with ``stored_at`` as raw JSON text (1e400, NaN)."""
     cache.mkdir(parents=True, exist_ok=True)
     entry = f'[{json.dumps(value)},{stored_at}]'
     (cache / 'tags.json').write_text(f'{{"version":1,"entries":{{{json.dumps(key)}:{entry}}}}}')

@@ -1,4 +1,4 @@
-"""pin_from.library stays linear on huge adversarial files (they come from the network).
+"""pin_from.support.library stays linear on huge adversarial files (they come from the network).
 
 Before the fix each of these took from minutes to hours (see the measurements in the
 commit message); a regression fails at the deadline instead of hanging the suite.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pin_from.errors import LibraryError
-from pin_from.library import parse_library
+from pin_from.support.library import parse_library
 from tests.deadline import deadline
 
 MB = 1 << 20

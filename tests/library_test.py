@@ -1,4 +1,4 @@
-"""pin_from.library against the spec (LIBRARY-FORMAT.md) and real snapshots."""
+"""pin_from.support.library against the spec (LIBRARY-FORMAT.md) and real snapshots."""
 from __future__ import annotations
 
 import random
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pin_from.errors import LibraryError
-from pin_from.library import Library, is_date_stamped, parse_library, suggest
+from pin_from.support.library import Library, is_date_stamped, parse_library, suggest
 from tests.data import OFFICIAL_IMAGES
 
 SNAPSHOTS = ('2021-06', '2023-06', 'current')

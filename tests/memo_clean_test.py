@@ -4,17 +4,17 @@ from __future__ import annotations
 import json
 import time
 
-from pin_from import cache as cache_mod
-from pin_from import dockerfile
-from pin_from import memo
+from pin_from.registry import cache as cache_mod
+from pin_from.kinds import dockerfile
+from pin_from.files import memo
 from pin_from import reference
-from pin_from.cache import Cache
-from pin_from.cache import CLEAN_FILE
-from pin_from.cache import DAY
-from pin_from.cache import KEEP_SCANS
-from pin_from.cache import SCANS_FILE
+from pin_from.registry.cache import Cache
+from pin_from.registry.cache import CLEAN_FILE
+from pin_from.registry.cache import DAY
+from pin_from.registry.cache import KEEP_SCANS
+from pin_from.registry.cache import SCANS_FILE
 from pin_from.pin import main
-from pin_from.resolve import tag_key
+from pin_from.registry.resolve import tag_key
 
 D = 'sha256:' + 'c' * 64
 SOURCE = 'FROM python:3.12 AS a\nRUN true\nFROM a\n'
@@ -99,7 +99,7 @@ def test_clean_keys_cost_one_string_per_day(tmp_path):
 def test_a_hostile_clean_json_is_a_miss_not_a_crash(tmp_path):
     """A day of 5,000 digits (Python refuses to convert it) or a list where a string belongs."""
     import json
-    from pin_from.cache import CLEAN_FILE, Cache
+    from pin_from.registry.cache import CLEAN_FILE, Cache
     directory = tmp_path / 'cache'
     directory.mkdir()
     (directory / CLEAN_FILE).write_text(json.dumps({'version': 1, 'days': {'9' * 5000: 'k1', '1': ['k2']}}))

@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from pin_from import dockerfile
-from pin_from import memo
+from pin_from.kinds import dockerfile
+from pin_from.files import memo
 from pin_from import reference
-from pin_from.cache import Cache
-from pin_from.cache import SCANS_FILE
+from pin_from.registry.cache import Cache
+from pin_from.registry.cache import SCANS_FILE
 from pin_from.pin import main
-from pin_from.resolve import tag_key
+from pin_from.registry.resolve import tag_key
 
 D = 'sha256:' + 'c' * 64
 SOURCE = 'FROM python:3.12 AS a\nRUN true\nFROM a\n'

@@ -1,4 +1,4 @@
-"""pin_from.notices stays linear on huge adversarial Markdown (notices come from the network).
+"""pin_from.support.notices stays linear on huge adversarial Markdown (notices come from the network).
 
 Each of these took minutes to hours before the patterns were made linear (see the
 commit message); a regression fails at the deadline instead of hanging the suite.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pin_from.notices import parse_notice
+from pin_from.support.notices import parse_notice
 from tests.deadline import deadline
 
 MB = 1 << 20

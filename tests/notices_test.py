@@ -1,11 +1,11 @@
-"""pin_from.notices against the real docker-library/docs deprecation notices."""
+"""pin_from.support.notices against the real docker-library/docs deprecation notices."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from pin_from.notices import Notice, parse_notice
+from pin_from.support.notices import Notice, parse_notice
 from tests.data import DOCS
 
 

@@ -1,4 +1,4 @@
-"""pin_from.osv: queries, matching, and the offline and API sources."""
+"""pin_from.explain.osv: queries, matching, and the offline and API sources."""
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +11,9 @@ from typing import Iterator
 
 import pytest
 
-from pin_from.attestations import Package
-from pin_from.http import Http
-from pin_from.osv import (
+from pin_from.explain.attestations import Package
+from pin_from.registry.http import Http
+from pin_from.explain.osv import (
     Affected, ApiSource, DirectorySource, OsvError, OsvUnavailable, Query, Range,
     affects, findings, open_source, parse_record, query_for, http_calls,
     vulnerability_diff,
@@ -173,7 +173,7 @@ def test_directory_source_reads_an_all_zip_file_and_a_zip_in_a_directory(tmp_pat
 
 def test_zip_members_over_the_cap_are_refused(tmp_path, monkeypatch):
     zipped = _export_zip(tmp_path / 'all.zip')
-    monkeypatch.setattr('pin_from.osv.MAX_RECORD', 1000)
+    monkeypatch.setattr('pin_from.explain.osv.MAX_RECORD', 1000)
     with pytest.raises(OsvError, match='over the size cap'):
         DirectorySource(zipped).candidates([Query('Debian:7', 'nginx', '1')])
 

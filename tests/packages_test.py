@@ -1,12 +1,12 @@
-"""pin_from.packages / versions / purl: SBOM diffs ordered by univers."""
+"""pin_from.explain.packages / versions / purl: SBOM diffs ordered by univers."""
 from __future__ import annotations
 
 import pytest
 
-from pin_from.attestations import Package
-from pin_from.packages import Change, PackageKey, diff_packages, package_key
-from pin_from.purl import Purl, parse_purl
-from pin_from.versions import BY_PURL_TYPE, compare
+from pin_from.explain.attestations import Package
+from pin_from.explain.packages import Change, PackageKey, diff_packages, package_key
+from pin_from.explain.purl import Purl, parse_purl
+from pin_from.explain.versions import BY_PURL_TYPE, compare
 
 
 @pytest.mark.parametrize('text, expected', [

@@ -10,9 +10,9 @@ import datetime
 import pytest
 import requests
 
-from pin_from.cache import Cache
+from pin_from.registry.cache import Cache
 from pin_from.pin import main
-from pin_from.resolve import digest_key
+from pin_from.registry.resolve import digest_key
 from pin_from.reference import parse
 from tests.registry_server import push_image
 

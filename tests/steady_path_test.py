@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pin_from import files
+from pin_from.files import load as files
 from pin_from import kinds
 from pin_from.errors import FileError
 
@@ -54,7 +54,7 @@ def test_a_run_without_mirror_options_does_not_import_the_registry_client(tmp_pa
     path = tmp_path / 'Dockerfile'
     path.write_text(f'FROM python:3.12@sha256:{"c" * 64}\n')
     code = ('import sys; from pin_from import pin; rc = pin.main(["--cache-dir", sys.argv[1], sys.argv[2]]);'
-            'print(rc, "pin_from.registry" in sys.modules, "yaml" in sys.modules)')
+            'print(rc, "pin_from.registry.client" in sys.modules, "yaml" in sys.modules)')
     env = {'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)}
     out = subprocess.run([sys.executable, '-c', code, str(tmp_path / 'cache'), str(path)],
                          capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout

@@ -24,14 +24,14 @@ import diskcache  # type: ignore[import-untyped]
 import pytest
 
 import pin_from
-import pin_from.resolve
+import pin_from.registry.resolve
 from pin_from import reference
-from pin_from import rewrite
-from pin_from.cache import Cache
+from pin_from.files import rewrite
+from pin_from.registry.cache import Cache
 from pin_from.errors import FileError
 from pin_from.pin import main
-from pin_from.cache import TAGS_FILE
-from pin_from.resolve import tag_key
+from pin_from.registry.cache import TAGS_FILE
+from pin_from.registry.resolve import tag_key
 
 D_PY = 'sha256:' + '1' * 64
 D_ALPINE = 'sha256:' + '2' * 64
@@ -507,7 +507,7 @@ def test_broken_content_store_is_reported_once_and_bypassed(tmp_path, capsys, br
 
 @pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file away')
 def test_owner_is_kept_when_root_rewrites_someone_elses_file(tmp_path):
-    from pin_from.rewrite import write_atomic
+    from pin_from.files.rewrite import write_atomic
     path = tmp_path / 'Dockerfile'
     path.write_bytes(b'FROM a\n')
     os.chown(path, 65534, 65534)

@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pin_from import edit
-from pin_from import yaml_kinds
+from pin_from.files import edit
+from pin_from.kinds import yaml_kinds
 
 EXAMPLES = int(os.environ.get('PIN_FROM_HYPOTHESIS_EXAMPLES', '200'))
 PROFILE = settings(

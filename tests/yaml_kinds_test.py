@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pin_from import reference
-from pin_from import yaml_kinds
+from pin_from.kinds import yaml_kinds
 
 D = 'sha256:' + 'b' * 64
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, 'CSafeLoader') else [])

@@ -1,6 +1,6 @@
 """File kinds and their scanners: adding a kind is one entry here.
 
-A scanner takes a file's decoded text and returns a :class:`~pin_from.sites.Scan`.
+A scanner takes a file's decoded text and returns a :class:`~pin_from.kinds.sites.Scan`.
 The hooks never ask which kind a file is: they work only with what a scan
 returns. The kind is chosen from the file's name, without reading it:
 
@@ -22,7 +22,7 @@ import re
 from typing import Callable
 from typing import NamedTuple
 
-from pin_from.sites import Scan
+from pin_from.kinds.sites import Scan
 
 DOCKERFILE = 'dockerfile'
 _YAML_SUFFIXES = ('.yml', '.yaml')
@@ -36,24 +36,24 @@ class Kind(NamedTuple):
 
 
 def _dockerfile(text: str) -> Scan:
-    from pin_from import dockerfile
+    from pin_from.kinds import dockerfile
     return dockerfile.scan(text)
 
 
 def _yaml(kind: str) -> Callable[[str], Scan]:
     def scan(text: str) -> Scan:
-        from pin_from import yaml_kinds
+        from pin_from.kinds import yaml_kinds
         return yaml_kinds.scan(text, kind)
     return scan
 
 
 KINDS: dict[str, Kind] = {
-    DOCKERFILE: Kind(DOCKERFILE, 'pin_from.dockerfile', _dockerfile),
-    'compose': Kind('compose', 'pin_from.yaml_kinds', _yaml('compose')),
-    'kubernetes': Kind('kubernetes', 'pin_from.yaml_kinds', _yaml('yaml')),
-    'workflow': Kind('workflow', 'pin_from.yaml_kinds', _yaml('workflow')),
-    'action': Kind('action', 'pin_from.yaml_kinds', _yaml('action')),
-    'gitlab-ci': Kind('gitlab-ci', 'pin_from.yaml_kinds', _yaml('gitlab-ci')),
+    DOCKERFILE: Kind(DOCKERFILE, 'pin_from.kinds.dockerfile', _dockerfile),
+    'compose': Kind('compose', 'pin_from.kinds.yaml_kinds', _yaml('compose')),
+    'kubernetes': Kind('kubernetes', 'pin_from.kinds.yaml_kinds', _yaml('yaml')),
+    'workflow': Kind('workflow', 'pin_from.kinds.yaml_kinds', _yaml('workflow')),
+    'action': Kind('action', 'pin_from.kinds.yaml_kinds', _yaml('action')),
+    'gitlab-ci': Kind('gitlab-ci', 'pin_from.kinds.yaml_kinds', _yaml('gitlab-ci')),
 }
 
 

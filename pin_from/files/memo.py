@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from typing import Union
 
-from pin_from import files
+from pin_from.files import load as files
 from pin_from import kinds
-from pin_from.cache import Cache
+from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
-from pin_from.sites import Scan
-from pin_from.sites import Site
+from pin_from.kinds.sites import Scan
+from pin_from.kinds.sites import Site
 
 _FORMAT = 2
 
@@ -37,10 +37,10 @@ Row = list[Union[int, str]]  # [line, start, end, text, kind]
 
 def _scanner_id(kind: str) -> str:
     parts = [f'{_FORMAT}:{kind}'.encode()]
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.sites'):
-        # the scanner's source, found beside this module without importing it (PyYAML)
-        with open(os.path.join(here, name.rpartition('.')[2] + '.py'), 'rb') as f:
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # pin_from/
+    for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.kinds.sites'):
+        # the scanner's source, found in the package without importing it (PyYAML)
+        with open(os.path.join(package, *name.split('.')[1:]) + '.py', 'rb') as f:
             parts.append(f.read())
     return _sha256(b'\0'.join(parts))[:16]
 

@@ -3,7 +3,7 @@
 We follow BuildKit's parser: parser directives at the top (``# syntax=``,
 ``# escape=``), comment and blank lines removed inside ``\\`` continuations,
 heredocs skipped, keywords case-insensitive. Each reference is read as
-BuildKit reads it (:mod:`pin_from.shellword`: quotes removed, escapes
+BuildKit reads it (:mod:`pin_from.kinds.shellword`: quotes removed, escapes
 processed). Every site records the exact offsets of the reference in the
 decoded text (inside its quotes), so a rewrite can splice it and leave every
 other character alone. Nothing here writes.
@@ -17,16 +17,16 @@ from typing import NamedTuple
 from pin_from import reference
 from pin_from.errors import FileError
 from pin_from.errors import InvalidReference
-from pin_from.shellword import Word
-from pin_from.shellword import csv_fields
-from pin_from.shellword import flag_open
-from pin_from.shellword import flag_word
-from pin_from.shellword import shell_word
-from pin_from.shellword import word_open
-from pin_from.sites import Problem
-from pin_from.sites import Scan
-from pin_from.sites import Site
-from pin_from.sites import Skip
+from pin_from.kinds.shellword import Word
+from pin_from.kinds.shellword import csv_fields
+from pin_from.kinds.shellword import flag_open
+from pin_from.kinds.shellword import flag_word
+from pin_from.kinds.shellword import shell_word
+from pin_from.kinds.shellword import word_open
+from pin_from.kinds.sites import Problem
+from pin_from.kinds.sites import Scan
+from pin_from.kinds.sites import Site
+from pin_from.kinds.sites import Skip
 
 _DIRECTIVE_RE = re.compile(r'[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$')
 _DIRECTIVE_NAMES = frozenset(('syntax', 'escape', 'check'))  # any other ends them

@@ -25,10 +25,10 @@ from pin_from import reference
 from pin_from.errors import InvalidReference
 from pin_from.errors import PinFromError
 from pin_from.kinds import yaml_kind as kind_for  # noqa: F401 -- by name, no YAML needed
-from pin_from.sites import Problem
-from pin_from.sites import Scan
-from pin_from.sites import Site
-from pin_from.sites import Skip
+from pin_from.kinds.sites import Problem
+from pin_from.kinds.sites import Scan
+from pin_from.kinds.sites import Site
+from pin_from.kinds.sites import Skip
 
 if TYPE_CHECKING:
     Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]

@@ -1,6 +1,6 @@
 """The on-disk cache: what is stored, for how long, and how it is checked.
 
-When a stored answer is used is decided in one place, :mod:`pin_from.policy`
+When a stored answer is used is decided in one place, :mod:`pin_from.registry.policy`
 (fresh, stale-if-unavailable, offline, refresh). What is stored:
 
 - tag -> digest answers, with the time they were fetched, in one small JSON
@@ -37,7 +37,7 @@ import time
 from typing import Any
 from typing import Callable
 
-from pin_from.policy import Cached
+from pin_from.registry.policy import Cached
 from pin_from.reference import DIGEST_RE
 
 DEFAULT_TTL = 6 * 60 * 60
@@ -283,7 +283,7 @@ class Cache:
         self._tags = self._merge_map(TAGS_FILE, answers, KEEP_TAGS)
 
     def scan(self, key: str) -> list[Any] | None:
-        """A memoised scan result (see pin_from.memo), or None.
+        """A memoised scan result (see pin_from.files.memo), or None.
 
         Clean content (nothing left to pin, the steady state) is looked up in
         clean.json first; scans.json, with the references still to pin, is

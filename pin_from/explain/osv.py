@@ -8,7 +8,7 @@ candidate records are matched here, the same way: SBOM packages map to OSV
 queries (binary package -> source package from the purl's ``upstream``
 qualifier, ``distro=debian-12`` -> ecosystem ``Debian:12``), and a version is
 affected per the record's ``versions`` list and ``ECOSYSTEM``/``SEMVER``
-ranges, ordered by :mod:`pin_from.versions` (``univers``).
+ranges, ordered by :mod:`pin_from.explain.versions` (``univers``).
 """
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from typing import (
     TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence,
 )
 
-from pin_from.attestations import Package
+from pin_from.explain.attestations import Package
 from pin_from.errors import PinFromError
-from pin_from.purl import Purl, parse_purl
-from pin_from.versions import BY_ECOSYSTEM, Scheme, Version, parse
+from pin_from.explain.purl import Purl, parse_purl
+from pin_from.explain.versions import BY_ECOSYSTEM, Scheme, Version, parse
 
 if TYPE_CHECKING:
-    from pin_from.http import Http as PinHttp
+    from pin_from.registry.http import Http as PinHttp
 
 ENV = 'PIN_FROM_OSV'
 MAX_RECORD = 8_000_000  # bytes of one JSON record (file or zip member)
@@ -472,7 +472,7 @@ def open_source(spec: str, http: Optional[Http]) -> Source:
 
 
 def http_calls(http: PinHttp, limit: int = MAX_ANSWER) -> Http:
-    """An :data:`Http` over the run's one :class:`pin_from.http.Http`: its
+    """An :data:`Http` over the run's one :class:`pin_from.registry.http.Http`: its
     deadlines and retries, a body capped at ``limit`` bytes, no redirects."""
     def call(method: str, url: str, body: Optional[bytes]) -> tuple[int, bytes]:
         headers = {'Content-Type': 'application/json'} if body is not None else {}

@@ -1,7 +1,7 @@
 """Tag -> digest resolution: cache first, then the registry, concurrently.
 
 Each distinct (registry, repository, tag) is resolved once per run, under the
-one cache policy (:mod:`pin_from.policy`). A fresh cached answer makes no
+one cache policy (:mod:`pin_from.registry.policy`). A fresh cached answer makes no
 request (and imports no HTTP library). ``--update`` runs with a policy that
 refreshes and never lets a stale answer stand in: a re-pin comes only from an
 answer fetched in this run.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Callable
 from typing import Protocol
 
-from pin_from import policy
-from pin_from.cache import Cache
-from pin_from.edit import Outcome
+from pin_from.registry import policy
+from pin_from.registry.cache import Cache
+from pin_from.files.edit import Outcome
 from pin_from.errors import PinFromError
-from pin_from.policy import Policy
+from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
 
 

@@ -15,15 +15,15 @@ from typing import Iterable
 from typing import NamedTuple
 from typing import Protocol
 
-from pin_from import policy
-from pin_from.cache import Cache
-from pin_from.changes import Inspector
-from pin_from.edit import Outcome
+from pin_from.registry import policy
+from pin_from.registry.cache import Cache
+from pin_from.registry.changes import Inspector
+from pin_from.files.edit import Outcome
 from pin_from.errors import PinFromError
-from pin_from.files import Loaded
-from pin_from.policy import Policy
+from pin_from.files.load import Loaded
+from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
-from pin_from.sites import Site
+from pin_from.kinds.sites import Site
 
 
 class ExistenceSource(Protocol):

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
-from pin_from.changes import Facts
+from pin_from.registry.changes import Facts
 from pin_from.escape import code_span as c
 from pin_from.escape import markdown_text
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
-    from pin_from.explain import Explanation
+    from pin_from.explain.markdown import Explanation
 
 
 class Source(NamedTuple):
@@ -68,7 +68,7 @@ def _platform_lines(old: Facts, new: Facts) -> list[str]:
     removed = sorted(set(old.platforms) - set(new.platforms))
     if not (added or removed):
         return []
-    parts = [f'added {", ".join(added)}'] * bool(added)  # plain words (pin_from.manifest)
+    parts = [f'added {", ".join(added)}'] * bool(added)  # plain words (pin_from.registry.manifest)
     parts += [f'removed {", ".join(removed)}'] * bool(removed)
     return [f'Platforms: {"; ".join(parts)}']
 
@@ -153,7 +153,7 @@ def markdown(moves: list[Move], platform: str, held: list[str] | None = None) ->
         if source:
             lines.append(f'- {source}')
         if m.explained is not None:
-            from pin_from.explain import render
+            from pin_from.explain.markdown import render
             lines += ['', render(*m.explained).rstrip('\n')]
     lines += _held(held or [])
     return '\n'.join(lines) + '\n'
@@ -167,6 +167,6 @@ def summary(moves: list[Move]) -> list[str]:
         out.append(f'{m.ref}: {_short(m.old)} -> {_short(m.new)} ({places})')
         out += [f'    {d}' for d in m.details]
         if m.explained is not None:
-            from pin_from.explain import summary as explained
+            from pin_from.explain.markdown import summary as explained
             out.append(f'    {explained(m.explained)}')
     return out

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from pin_from import __version__
 from pin_from.escape import terminal
-from pin_from.output import Error
-from pin_from.output import Result
+from pin_from.render.output import Error
+from pin_from.render.output import Result
 
 if TYPE_CHECKING:
-    from pin_from.results import Json
+    from pin_from.render.results import Json
 
 SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json'
 INFORMATION_URI = 'https://example.com/pin-from'  # the project's home, as in the README

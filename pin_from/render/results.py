@@ -2,7 +2,7 @@
 did with it (a status), and the versioned JSON document that ``--format json``
 prints (schema: ``pin_from/schemas/results-v1.json``).
 
-Pure functions over loaded files and scans; :class:`pin_from.output.Output`
+Pure functions over loaded files and scans; :class:`pin_from.render.output.Output`
 collects the values and prints the document.
 """
 from __future__ import annotations
@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 from typing import Union
 
 from pin_from import __version__
-from pin_from import edit
+from pin_from.files import edit
 from pin_from.errors import PinFromError
-from pin_from.output import Error
-from pin_from.output import Result
+from pin_from.render.output import Error
+from pin_from.render.output import Result
 from pin_from.reference import Reference
-from pin_from.sites import Site
-from pin_from.sites import Skip
+from pin_from.kinds.sites import Site
+from pin_from.kinds.sites import Skip
 
 if TYPE_CHECKING:
-    from pin_from.files import Loaded
-    from pin_from.output import Output
+    from pin_from.files.load import Loaded
+    from pin_from.render.output import Output
 
 SCHEMA_VERSION = 1
 BOM = '\ufeff'
@@ -74,7 +74,7 @@ def pins(
 ) -> list[Result]:
     """What ``pin-from`` did (``check``: would do) with every reference of a file.
 
-    Mirrors :func:`pin_from.edit.plan`; ``failed``: the plan had failures, so
+    Mirrors :func:`pin_from.files.edit.plan`; ``failed``: the plan had failures, so
     the file stays untouched."""
     return [skipped(loaded, s) for s in loaded.scan.skips] + [
         _pin(loaded, s, answers, update, keep, check, failed) for s in loaded.scan.sites
@@ -138,7 +138,7 @@ def ordered(results: list[Result]) -> list[Result]:
 def document(out: Output, exit_code: int) -> dict[str, Json]:
     """The run as one JSON (``format == 'json'``) or SARIF document."""
     if out.format == 'sarif':
-        from pin_from import sarif
+        from pin_from.render import sarif
         return sarif.log(out.prog, ordered(out.results), out.errors, out.notes, exit_code)
     return {
         'schema_version': SCHEMA_VERSION,

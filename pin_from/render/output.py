@@ -125,7 +125,7 @@ class Output:
         """Structured: print the one document (nothing in text mode)."""
         if not self.structured:
             return
-        from pin_from import results
+        from pin_from.render import results
         document = results.document(self, exit_code)
         self._write(self._stdout or sys.stdout, results.dumps(document))
 

@@ -4,7 +4,7 @@ For each moved tag and the compared platform (the first ``--platform``,
 ``linux/amd64`` by default), the old and the new digest are read the same way:
 the index (already fetched for the report's facts), the platform's BuildKit
 attestation manifest, and its in-toto statements (the SPDX SBOM, the SLSA
-provenance; see :mod:`pin_from.attestations`). Every read goes through the
+provenance; see :mod:`pin_from.explain.attestations`). Every read goes through the
 registry client, by digest, and is cached forever (:class:`Inspector`).
 
 Size cap: a statement whose descriptor is over :data:`MAX_STATEMENT` bytes is
@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 from typing import NamedTuple, Optional, Sequence
 
-from pin_from.attestations import Attestations, BlobTooLarge, read_attestations
-from pin_from.changes import Inspector
+from pin_from.explain.attestations import Attestations, BlobTooLarge, read_attestations
+from pin_from.registry.changes import Inspector
 from pin_from.errors import PinFromError
 from pin_from.escape import code_span
-from pin_from.explain import Explanation, Sides, vulnerabilities
-from pin_from.manifest import Image, Platform, parse_manifest
-from pin_from.osv import Advisory, OsvError, Query, Source, query_for
+from pin_from.explain.markdown import Explanation, Sides, vulnerabilities
+from pin_from.registry.manifest import Image, Platform, parse_manifest
+from pin_from.explain.osv import Advisory, OsvError, Query, Source, query_for
 from pin_from.reference import Reference
 
 MAX_STATEMENT = 32_000_000  # bytes of one in-toto statement (an SBOM)

@@ -6,8 +6,8 @@ import os
 import stat
 
 from pin_from.errors import FileError
-from pin_from.files import MAX_FILE
-from pin_from.files import read_regular
+from pin_from.files.load import MAX_FILE
+from pin_from.files.load import read_regular
 
 
 def write_atomic(path: str, data: bytes, expected: bytes) -> None:

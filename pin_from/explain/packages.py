@@ -2,16 +2,16 @@
 
 Packages are keyed by purl type, namespace, name and ``arch`` qualifier (a
 multi-arch SBOM may list ``libc6`` twice); packages without a purl are keyed by
-name. Versions are ordered by :mod:`pin_from.versions` (``univers``).
+name. Versions are ordered by :mod:`pin_from.explain.versions` (``univers``).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Iterable, NamedTuple, Optional, Sequence
 
-from pin_from.attestations import Package
-from pin_from.purl import parse_purl
-from pin_from.versions import BY_PURL_TYPE, compare
+from pin_from.explain.attestations import Package
+from pin_from.explain.purl import parse_purl
+from pin_from.explain.versions import BY_PURL_TYPE, compare
 
 
 class PackageKey(NamedTuple):

@@ -25,19 +25,19 @@ from typing import Iterable
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
-from pin_from import report
-from pin_from.changes import DEFAULT_PLATFORM
-from pin_from.changes import Facts
-from pin_from.changes import Inspector
-from pin_from.edit import Outcome
+from pin_from.explain import report
+from pin_from.registry.changes import DEFAULT_PLATFORM
+from pin_from.registry.changes import Facts
+from pin_from.registry.changes import Inspector
+from pin_from.files.edit import Outcome
 from pin_from.errors import PinFromError
-from pin_from.files import Loaded
-from pin_from.manifest import Platform
+from pin_from.files.load import Loaded
+from pin_from.registry.manifest import Platform
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
-    from pin_from.attested import Explainer
-    from pin_from.library import Library
+    from pin_from.explain.attested import Explainer
+    from pin_from.support.library import Library
 
 _GITHUB_RE = re.compile(r'(?:https://|git://|git@)github\.com[/:]([\w.-]+/[\w.-]+?)(?:\.git)?/?$')
 
@@ -177,7 +177,7 @@ class Updater:
     def _platform_of(self, ref: Reference, old: str) -> Platform | None:
         """The platform of a platform pin: ``old`` is one image manifest, not an index,
         and the tag was never seen to name it (a tag that was single-platform then)."""
-        from pin_from.manifest import Image
+        from pin_from.registry.manifest import Image
         if self.first_seen(ref, old) is not None:
             return None
         try:
@@ -189,7 +189,7 @@ class Updater:
             return None  # the old image is gone: nothing says it was a platform pin
 
     def _platform_target(self, ref: Reference, new: str, platform: Platform) -> str | None:
-        from pin_from.manifest import Index
+        from pin_from.registry.manifest import Index
         try:
             if not isinstance(self.inspector.manifest(ref, new), Index):
                 return None  # the tag is one image now: pin it as it is
@@ -223,7 +223,7 @@ class Updater:
         return self.settle.now - (self.settle.now if seen is None else seen), 'when pin-from first saw it'
 
     def _created(self, ref: Reference, digest: str) -> list[tuple[str, str | None]]:
-        from pin_from.manifest import Index
+        from pin_from.registry.manifest import Index
         ret: list[tuple[str, str | None]] = []
         try:
             top = self.inspector.manifest(ref, digest)
@@ -238,7 +238,7 @@ class Updater:
         """Each move with what its attestations (and OSV) tell, for ``self.shown``."""
         if self.explainer is None or not moves:
             return moves
-        from pin_from.attested import Moved
+        from pin_from.explain.attested import Moved
         found = self.explainer.explain([Moved(m.ref, m.old, m.new) for m in moves], self.shown)
         return [m._replace(explained=e) for m, e in zip(moves, found)]
 

@@ -2,7 +2,7 @@
 
 Manifests and config blobs are fetched by digest and cached without expiry:
 content addressed by its digest never changes. What comes back from the
-registry or the cache is parsed by :mod:`pin_from.manifest` (validated once;
+registry or the cache is parsed by :mod:`pin_from.registry.manifest` (validated once;
 a cached copy is input too). Only the first ``--platform`` (``linux/amd64``
 by default) is compared in detail.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import NamedTuple
 from typing import Protocol
 
-from pin_from.cache import Cache
-from pin_from.manifest import Config
-from pin_from.manifest import Image
-from pin_from.manifest import Index
-from pin_from.manifest import Manifest
-from pin_from.manifest import MAX_CONFIG
-from pin_from.manifest import parse_config
-from pin_from.manifest import parse_manifest
-from pin_from.manifest import Platform
+from pin_from.registry.cache import Cache
+from pin_from.registry.manifest import Config
+from pin_from.registry.manifest import Image
+from pin_from.registry.manifest import Index
+from pin_from.registry.manifest import Manifest
+from pin_from.registry.manifest import MAX_CONFIG
+from pin_from.registry.manifest import parse_config
+from pin_from.registry.manifest import parse_manifest
+from pin_from.registry.manifest import Platform
 from pin_from.reference import Reference
 
 DEFAULT_PLATFORM = Platform('linux', 'amd64')

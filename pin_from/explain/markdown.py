@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional, Sequence, Union
 
-from pin_from.attestations import Attestations, Provenance
+from pin_from.explain.attestations import Attestations, Provenance
 from pin_from.escape import code_span
-from pin_from.osv import Finding, OsvError, OsvUnavailable, Source, VulnDiff, vulnerability_diff
-from pin_from.packages import Change, PackageDiff, diff_packages
+from pin_from.explain.osv import Finding, OsvError, OsvUnavailable, Source, VulnDiff, vulnerability_diff
+from pin_from.explain.packages import Change, PackageDiff, diff_packages
 
 BODY_UPGRADES = 20
 FIELD = 120  # characters of one value in the report
@@ -30,7 +30,7 @@ class Sides(NamedTuple):
 
 
 class Explanation(NamedTuple):
-    """What one moved image's attestations and OSV tell (see :mod:`pin_from.attested`)."""
+    """What one moved image's attestations and OSV tell (see :mod:`pin_from.explain.attested`)."""
 
     sides: Sides
     vulns: VulnOutcome

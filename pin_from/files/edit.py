@@ -14,8 +14,8 @@ from typing import Union
 
 from pin_from.errors import PinFromError
 from pin_from.reference import Reference
-from pin_from.sites import Scan
-from pin_from.sites import Site
+from pin_from.kinds.sites import Scan
+from pin_from.kinds.sites import Site
 
 Outcome = Union[str, PinFromError]  # a digest, or why there is none
 

@@ -5,7 +5,7 @@ one token is fetched from the challenge's realm and kept in memory only. Tag
 lookups are HEAD requests (Docker Hub does not count HEAD against pull
 limits); a GET is made only when a registry omits ``Docker-Content-Digest``,
 and its answer must be a manifest. Every request goes through the run's one
-:class:`pin_from.http.Http` (deadlines, retries, capped bodies).
+:class:`pin_from.registry.http.Http` (deadlines, retries, capped bodies).
 """
 from __future__ import annotations
 
@@ -19,20 +19,20 @@ from typing import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from pin_from.credentials import Auth
+from pin_from.registry.credentials import Auth
 from pin_from.errors import RegistryError
 from pin_from.errors import RegistryUnavailable
 from pin_from.errors import UsageError
-from pin_from.http import BodyError
-from pin_from.http import Http
-from pin_from.http import Response
-from pin_from.http import retry_after
-from pin_from.http import RETRY_WAIT_CAP
-from pin_from.http import TransportError
-from pin_from.manifest import MalformedManifest
-from pin_from.manifest import MANIFEST_TYPES
-from pin_from.manifest import MAX_MANIFEST
-from pin_from.manifest import parse_manifest
+from pin_from.registry.http import BodyError
+from pin_from.registry.http import Http
+from pin_from.registry.http import Response
+from pin_from.registry.http import retry_after
+from pin_from.registry.http import RETRY_WAIT_CAP
+from pin_from.registry.http import TransportError
+from pin_from.registry.manifest import MalformedManifest
+from pin_from.registry.manifest import MANIFEST_TYPES
+from pin_from.registry.manifest import MAX_MANIFEST
+from pin_from.registry.manifest import parse_manifest
 from pin_from.reference import DIGEST_RE
 from pin_from.reference import DOCKER_HUB
 from pin_from.reference import Reference

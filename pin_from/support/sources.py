@@ -1,7 +1,7 @@
 """Text files from a base URL or a local directory, cached with revalidation.
 
 Used for docker-library's ``library/<name>`` files and ``<name>/deprecated.md``
-notices, under the one cache policy (:mod:`pin_from.policy`): a copy younger
+notices, under the one cache policy (:mod:`pin_from.registry.policy`): a copy younger
 than the TTL is used without a request; an older one is revalidated with
 ``If-None-Match`` / ``If-Modified-Since`` (a 304 costs no body); if the server
 cannot answer (unreachable, timeout, 429, 5xx) the stale copy stands in with a
@@ -17,19 +17,19 @@ from typing import Callable
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
-from pin_from import policy
-from pin_from.cache import Cache
+from pin_from.registry import policy
+from pin_from.registry.cache import Cache
 from pin_from.errors import CacheMiss
 from pin_from.errors import FileError
 from pin_from.errors import LibraryError
 from pin_from.errors import LibraryUnavailable
 from pin_from.errors import UsageError
-from pin_from.files import Missing
-from pin_from.files import read_regular
-from pin_from.policy import Policy
+from pin_from.files.load import Missing
+from pin_from.files.load import read_regular
+from pin_from.registry.policy import Policy
 
 if TYPE_CHECKING:
-    from pin_from.http import Http
+    from pin_from.registry.http import Http
 
 DEFAULT_LIBRARY_URL = 'https://raw.githubusercontent.com/docker-library/official-images/HEAD/library/'
 DEFAULT_DOCS_URL = 'https://raw.githubusercontent.com/docker-library/docs/HEAD/'
@@ -119,8 +119,8 @@ class Fetcher:
         return copy.text
 
     def _download(self, url: str, stale: _Copy | None) -> _Copy:
-        from pin_from.http import BodyError
-        from pin_from.http import TransportError
+        from pin_from.registry.http import BodyError
+        from pin_from.registry.http import TransportError
         headers = {}
         if stale is not None and stale.etag:
             headers['If-None-Match'] = stale.etag

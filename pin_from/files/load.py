@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from pin_from import kinds
 from pin_from.errors import FileError
-from pin_from.sites import Scan
+from pin_from.kinds.sites import Scan
 
 if TYPE_CHECKING:
-    from pin_from.memo import Memo
+    from pin_from.files.memo import Memo
 
 MAX_FILE = 8 * 1024 * 1024
 

@@ -1,0 +1,1 @@
+"""The pin-from hook's steps after tags are resolved: ``--update`` (moves and holds) and ``--verify``."""

@@ -1,0 +1,1 @@
+"""Staying supported: docker-library official-images ``library/<name>`` files and docs notices, and their sources."""
