@@ -154,13 +154,13 @@ def _run(state: _Run) -> int:
 
     answers = state.resolve(batch.files)
     if args.pin_platform is not None:
-        _pin_platform(state, batch.files, answers)
+        answers = _pin_platform(state, batch.files, answers)
     if args.verify:
         status |= _verify(state, batch.files, answers)
     result = _moves(state, batch.files, answers) if state.update else None
-    keep = result.keep if result is not None else frozenset()
+    moves = result.decided if result is not None else edit.NO_MOVES
     for loaded in batch.files:
-        status |= _edit(state, loaded, answers, keep, memo)
+        status |= _edit(state, loaded, answers, moves, memo)
     if memo is not None:
         memo.save()
     if result is not None:
@@ -207,16 +207,9 @@ def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edi
     rows = update.moved(loaded, answers)
     inspector = Inspector(state.client(), state.cache)
     explainer = Explainer(inspector, state.osv()) if rows else None
-    result = update.Updater(
+    return update.Updater(
         inspector, state.args.platform, state.source, explainer, _settle(state), state.first_seen,
     ).run(rows)
-    for ref in list(answers):
-        key = (ref.tag_only(), str(answers[ref]))
-        if key in result.errors:  # an unreadable new image is an error: never pinned
-            answers[ref] = result.errors[key]
-        elif (ref.tag_only(), ref.digest or '') in result.targets:  # a platform pin stays one
-            answers[ref] = result.targets[(ref.tag_only(), ref.digest or '')]
-    return result
 
 
 def _settle(state: _Run) -> Settle | None:
@@ -228,11 +221,14 @@ def _settle(state: _Run) -> Settle | None:
     return Settle(state.min_age, time.time())
 
 
-def _pin_platform(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> None:
+def _pin_platform(
+        state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome],
+) -> dict[Reference, edit.Outcome]:
     """--pin-platform: new pins name that platform's manifest, not the tag's index."""
     from pin_from.registry.changes import Inspector
     platform = state.args.pin_platform
     inspector = Inspector(state.client(), state.cache)
+    ret = dict(answers)
     for ref in {s.ref for f in loaded for s in f.scan.sites if s.ref.digest is None}:
         index = answers.get(ref)
         if not isinstance(index, str):
@@ -240,19 +236,20 @@ def _pin_platform(state: _Run, loaded: list[files.Loaded], answers: dict[Referen
         try:
             found = inspector.platform_digest(ref, index, platform)
         except PinFromError as e:
-            answers[ref] = e
+            ret[ref] = e
             continue
-        answers[ref] = found if found is not None else PinFromError(f'{ref.tag_only()} has no {platform} image')
+        ret[ref] = found if found is not None else PinFromError(f'{ref.tag_only()} has no {platform} image')
+    return ret
 
 
 def _edit(
-        state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome],
-        keep: frozenset[tuple[Reference, str]], memo: Memo | None,
+        state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome], moves: edit.Moves,
+        memo: Memo | None,
 ) -> int:
     args, out = state.args, state.out
-    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, keep)
+    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, args.check)
     if out.structured:  # json: every reference; text: the lines below
-        for result in results.pins(loaded, answers, state.update, keep, args.check, bool(plan.failures)):
+        for result in results.decided(loaded, plan.decisions):
             out.result(result)
     if args.verbose:
         for skip in plan.skipped:

@@ -90,8 +90,8 @@ def test_update_re_pins_moved_tags_and_says_so():
 def test_keep_holds_a_vetoed_move():
     text = f'FROM node:20@{A}\n'
     scan = dockerfile.scan(text)
-    keep = frozenset({(reference.parse('node:20'), A)})
-    assert edit.plan(text, scan, answers_for(text), True, keep).text == text
+    holds = {edit.Pin(reference.parse('node:20'), A): edit.Hold('held-by-platforms', 'not for linux/arm64')}
+    assert edit.plan(text, scan, answers_for(text), True, edit.Moves(holds, {}, {})).text == text
 
 
 def test_one_failure_leaves_the_whole_file_alone():

@@ -139,3 +139,33 @@ def test_pin_platform_pins_new_references_to_that_platform(registry, repo, tmp_p
     assert main(['--pin-platform', 'linux/riscv64', str(other)]) == 3
     assert f'has no linux/riscv64 image' in capsys.readouterr().out
     assert other.read_text() == f'FROM {registry.host}/{repo}:v1\n'
+
+
+def _json_results(capsys):
+    import json
+    return json.loads(capsys.readouterr().out)['results']
+
+
+def test_each_hold_carries_its_own_reason_in_json(registry, repo_factory, tmp_path, capsys):
+    """--format json gave every held move the --platform reason; a --min-age hold and a kept
+    platform pin now say their own."""
+    cache = tmp_path / 'cache'
+    young_repo, platform_repo = repo_factory(), repo_factory()
+    v1 = push_image(registry.url, young_repo, 'v1', platforms=(AMD64,), seed='y1')
+    index = push_image(registry.url, platform_repo, 'v1', platforms=(AMD64, ARM64), seed='same')
+    arm = platforms_of(registry, platform_repo, index)['linux/arm64']
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM {registry.host}/{young_repo}:v1@{v1}\nFROM {registry.host}/{platform_repo}:v1@{arm}\n')
+    assert update(registry, cache, path, '--min-age', '1d') == 0  # nothing moved; v1 is seen
+    v2 = push_image(registry.url, young_repo, 'v1', platforms=(AMD64,), seed='y2')
+    push_image(registry.url, platform_repo, 'v1', platforms=(AMD64, ARM64, S390X), seed='same')
+    capsys.readouterr()
+
+    assert main(['--cache-dir', str(cache), '--update', '--min-age', '1d', '--format', 'json', str(path)]) == 0
+    by_line = {r['line']: r for r in _json_results(capsys)}
+    assert by_line[1]['status'] == 'unchanged' and by_line[1]['old'] == by_line[1]['new'] == v1
+    assert by_line[1]['reason'].startswith(f'moved to {v2} 0 h ago')
+    assert 'held by --min-age for 24 h more' in by_line[1]['reason']
+    assert by_line[2]['status'] == 'unchanged' and by_line[2]['new'] == arm
+    assert by_line[2]['reason'].startswith('a platform pin (linux/arm64)')
+    assert 'none of the --platform platforms' not in by_line[1]['reason'] + by_line[2]['reason']

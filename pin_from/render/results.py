@@ -8,14 +8,13 @@ collects the values and prints the document.
 from __future__ import annotations
 
 import json
-from typing import AbstractSet
+from typing import Iterable
 from typing import Mapping
 from typing import TYPE_CHECKING
 from typing import Union
 
 from pin_from import __version__
 from pin_from.files import edit
-from pin_from.errors import PinFromError
 from pin_from.render.output import Error
 from pin_from.render.output import Result
 from pin_from.reference import Reference
@@ -68,39 +67,13 @@ def at_site(loaded: Loaded, site: Site, status: str, old: str | None, new: str |
     return Result(loaded.path, site.line, cols, site.text, old, new, status, reason)
 
 
-def pins(
-        loaded: Loaded, answers: Mapping[Reference, edit.Outcome], update: bool,
-        keep: AbstractSet[tuple[Reference, str]], check: bool, failed: bool,
-) -> list[Result]:
-    """What ``pin-from`` did (``check``: would do) with every reference of a file.
-
-    Mirrors :func:`pin_from.files.edit.plan`; ``failed``: the plan had failures, so
-    the file stays untouched."""
-    return [skipped(loaded, s) for s in loaded.scan.skips] + [
-        _pin(loaded, s, answers, update, keep, check, failed) for s in loaded.scan.sites
+def decided(loaded: Loaded, decisions: Iterable[edit.Decision]) -> list[Result]:
+    """What ``pin-from`` did (``--check``: would do) with every reference of a file: its
+    decisions (:func:`pin_from.files.edit.decide`), formatted."""
+    return [
+        at_site(loaded, d.at, d.status, d.old, d.new, d.reason) if isinstance(d.at, Site) else skipped(loaded, d.at)
+        for d in decisions
     ]
-
-
-def _pin(
-        loaded: Loaded, site: Site, answers: Mapping[Reference, edit.Outcome], update: bool,
-        keep: AbstractSet[tuple[Reference, str]], check: bool, failed: bool,
-) -> Result:
-    old = site.ref.digest
-    if not edit.wanted(site, update):
-        return at_site(loaded, site, SKIPPED, old, None, edit.skip_reason(site))
-    outcome = answers[site.ref]
-    if isinstance(outcome, PinFromError):
-        return at_site(loaded, site, ERROR, old, None, str(outcome))
-    if outcome == old:
-        return at_site(loaded, site, UNCHANGED, old, old)
-    if (site.ref.tag_only(), old or '') in keep:
-        return at_site(loaded, site, UNCHANGED, old, old,
-                       f'the tag moved to {outcome}, but none of the --platform platforms changed')
-    if failed:
-        return at_site(loaded, site, SKIPPED, old, None, 'the file is left untouched: another reference in it failed')
-    if old is None:
-        return at_site(loaded, site, WOULD_PIN if check else PINNED, old, outcome)
-    return at_site(loaded, site, WOULD_RE_PIN if check else RE_PINNED, old, outcome)
 
 
 def _result(result: Result) -> dict[str, Json]:

@@ -29,7 +29,10 @@ from pin_from.explain import report
 from pin_from.registry.changes import DEFAULT_PLATFORM
 from pin_from.registry.changes import Facts
 from pin_from.registry.changes import Inspector
+from pin_from.files.edit import Hold
+from pin_from.files.edit import Moves
 from pin_from.files.edit import Outcome
+from pin_from.files.edit import Pin
 from pin_from.errors import PinFromError
 from pin_from.files.load import Loaded
 from pin_from.registry.manifest import Platform
@@ -52,11 +55,15 @@ class Pinned(NamedTuple):
 
 
 class Result(NamedTuple):
+    """What --update decided: the moves to make (with the report's facts), and the pins it holds."""
+
     moves: list[report.Move]
-    keep: frozenset[tuple[Reference, str]]  # (tag, old digest): moved, but held back
-    errors: dict[tuple[Reference, str], PinFromError]  # (tag, new digest): unreadable new image
-    held: list[str]  # notes for -v and the report
-    targets: dict[tuple[Reference, str], str]  # (tag, old digest) -> the platform pin's new manifest
+    decided: Moves  # holds, platform-pin targets and unreadable new images, as values
+
+    @property
+    def held(self) -> list[str]:
+        """One note per held pin, for -v and the report."""
+        return [f'{pin.tag}@{pin.digest}: {hold.text}; kept' for pin, hold in self.decided.holds.items()]
 
 
 _TIME_RE = re.compile(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)')
@@ -142,36 +149,38 @@ class Updater:
         self.settle = settle
 
     def run(self, rows: list[Pinned]) -> Result:
-        result = Result([], frozenset(), {}, [], {})
-        keep: set[tuple[Reference, str]] = set()
+        moves: list[report.Move] = []
+        holds: dict[Pin, Hold] = {}
+        targets: dict[Pin, str] = {}
+        errors: dict[Pin, PinFromError] = {}
         for ref, old, new, where in group(rows):
-            reason = self._held(ref, old, new, result)
-            if reason is not None:
-                keep.add((ref, old))
-                result.held.append(f'{ref}@{old}: {reason}; kept')
+            hold = self._held(ref, old, new, targets)
+            if hold is not None:
+                holds[Pin(ref, old)] = hold
                 continue
-            target = result.targets.get((ref, old), new)
+            target = targets.get(Pin(ref, old), new)
             shown = self._platform_of(ref, old) if target != new else self.shown
             try:
                 new_facts = self.inspector.facts(ref, target, shown or self.shown)
             except PinFromError as e:  # the new image is unreadable: never pin to it
-                result.errors[(ref, new)] = e
+                errors[Pin(ref, new)] = e
                 continue
             details = tuple(report.describe(self._old_facts(ref, old, shown or self.shown), new_facts, str(shown or self.shown)))
-            result.moves.append(report.Move(ref, old, target, where, details, self.source(ref)))
-        return result._replace(moves=self._explained(result.moves), keep=frozenset(keep))
+            moves.append(report.Move(ref, old, target, where, details, self.source(ref)))
+        return Result(self._explained(moves), Moves(holds, targets, errors))
 
-    def _held(self, ref: Reference, old: str, new: str, result: Result) -> str | None:
+    def _held(self, ref: Reference, old: str, new: str, targets: dict[Pin, str]) -> Hold | None:
         """Why this move waits (None: make it); a platform pin's target is recorded."""
         platform = self._platform_of(ref, old)
         if platform is not None:
             target = self._platform_target(ref, new, platform)
             if target == old:
-                return f'a platform pin ({platform}); {ref} moved, but not its {platform} manifest'
+                return Hold('platform-pin-kept',
+                            f'a platform pin ({platform}); {ref} moved, but not its {platform} manifest')
             if target is not None:
-                result.targets[(ref, old)] = target
+                targets[Pin(ref, old)] = target
         elif self.platforms and not self._platform_changed(ref, old, new):
-            return f'moved to {new}, but not for {", ".join(map(str, self.platforms))}'
+            return Hold('held-by-platforms', f'moved to {new}, but not for {", ".join(map(str, self.platforms))}')
         return self._too_young(ref, old, new)
 
     def _platform_of(self, ref: Reference, old: str) -> Platform | None:
@@ -197,16 +206,16 @@ class Updater:
         except PinFromError:
             return None
 
-    def _too_young(self, ref: Reference, old: str, new: str) -> str | None:
+    def _too_young(self, ref: Reference, old: str, new: str) -> Hold | None:
         if self.settle is None:
             return None
         age, evidence = self._age(ref, old, new)
         if age >= self.settle.min_age:
             return None
-        return (
+        return Hold('held-by-min-age', (
             f'moved to {new} {_span(age)} ago (by {evidence}); held by --min-age '
             f'for {_span(self.settle.min_age - age)} more'
-        )
+        ))
 
     def _age(self, ref: Reference, old: str, new: str) -> tuple[float, str]:
         """Seconds since the new image appeared, and the evidence used."""
