@@ -10,6 +10,7 @@ import datetime
 import pytest
 import requests
 
+from pin_from.registry.cache import _STORE_KEY
 from pin_from.registry.cache import Cache
 from pin_from.pin import main
 from pin_from.registry.resolve import digest_key
@@ -40,9 +41,9 @@ def age_sightings(cache_dir, ref_text, hours):
     ref = parse(ref_text)
     prefix = f'seen:{digest_key(ref, "")}'
     for key in list(store.iterkeys()):
-        if isinstance(key, tuple) and str(key[1]).startswith(prefix):
-            value, stored_at = store[key]
-            store[key] = (value - hours * HOUR, stored_at)
+        if isinstance(key, str) and key.startswith(_STORE_KEY + prefix):
+            name = key[len(_STORE_KEY):]
+            cache.set(name, cache.get(name, lambda v: True).value - hours * HOUR)
     cache.close()
 
 

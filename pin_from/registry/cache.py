@@ -23,6 +23,11 @@ When a stored answer is used is decided in one place, :mod:`pin_from.registry.po
   existence answers of ``--verify``; first sightings of digests (``--min-age``).
 - No credential or token is ever written here.
 
+Nothing read from the cache is unpickled, keys or values: the diskcache
+store (:mod:`pin_from.registry.store`) holds str keys and bytes values only, each a
+stored time and JSON or raw bytes that are parsed and validated here; a row
+in any other form (a pickle, a file, an older pin-from's format) is a miss.
+
 Everything read back is input (CI restores caches across branches): every
 value is checked by its accessor (``valid``), every time must be finite and
 not in the future, and a bad entry is a miss with one note. A cache that
@@ -50,6 +55,8 @@ KEEP_SCANS = 30 * 24 * 60 * 60
 MAX_MAP = 64 * 1024 * 1024  # a larger tags.json, scans.json or clean.json is not believed
 CLOCK_SKEW = 5 * 60  # an entry stored later than now + this is not believed
 _VERSION = 1
+_STORE_KEY = 'pin-from/2 '  # the diskcache keys' prefix (version 1 used pickled tuples)
+MAX_STORED = 64 * 1024 * 1024  # a larger diskcache value is not believed
 
 
 def default_dir() -> str:
@@ -85,6 +92,37 @@ def _no_note(text: str) -> None:
     """The default: a cache made without a note sink stays silent."""
 
 
+def _encode(value: Any, stored_at: float) -> bytes:
+    """``b'<time> b\\n<bytes>'`` or ``b'<time> j\\n<JSON>'``: plain data only."""
+    if isinstance(value, bytes):
+        return b'%r b\n' % stored_at + value
+    import json
+    return b'%r j\n' % stored_at + json.dumps(value, allow_nan=False, separators=(',', ':')).encode()
+
+
+def _decode(found: object) -> tuple[Any, float] | None:
+    """``(value, stored_at)`` from what :func:`_encode` made; None if it is anything else."""
+    if not isinstance(found, bytes) or len(found) > MAX_STORED:
+        return None  # a refused row (pickle, file, older format) too
+    head, sep, body = found.partition(b'\n')
+    parts = head.split(b' ')
+    if not sep or len(parts) != 2 or len(head) > 40 or not head.isascii():
+        return None
+    try:
+        stored_at = float(parts[0])
+    except ValueError:
+        return None
+    if parts[1] == b'b':
+        return body, stored_at
+    if parts[1] != b'j':
+        return None
+    import json
+    try:
+        return json.loads(body), stored_at
+    except (ValueError, RecursionError):
+        return None
+
+
 class Cache:
     """A small facade over :mod:`diskcache`, opened lazily.
 
@@ -107,9 +145,9 @@ class Cache:
     def _open(self) -> Any:
         if self._store is None and not self._broken:
             try:
-                import diskcache  # type: ignore[import-untyped]
-                self._store = diskcache.Cache(self.directory, timeout=10)
-            except Exception as e:  # noqa: BLE001 -- any failure: bypass
+                from pin_from.registry.store import open_store
+                self._store = open_store(str(self.directory))
+            except Exception as e:  # noqa: BLE001 -- any failure (an unsafe database too): bypass
                 self._disable(e)
         return self._store
 
@@ -128,22 +166,27 @@ class Cache:
         self._store = None
 
     def get(self, key: str, valid: Callable[[Any], bool]) -> Cached[Any] | None:
-        """The stored value and its age, if it passes ``valid``."""
+        """The stored value and its age, if it passes ``valid``.
+
+        A value is bytes or plain JSON data (see :meth:`set`); nothing is
+        unpickled, whatever the row says.
+        """
         store = self._open()
         if store is None:
             return None
         try:
-            found = store.get((_VERSION, key))
+            found = store.get(_STORE_KEY + key)
         except Exception as e:  # noqa: BLE001
             self._disable(e)
             return None
         if found is None:
             return None
         now = time.time()
-        if not (isinstance(found, tuple) and len(found) == 2 and _believable(found[1], now) and valid(found[0])):
+        decoded = _decode(found)
+        if decoded is None or not (_believable(decoded[1], now) and valid(decoded[0])):
             self._bad_entry(key)
             return None
-        return Cached(found[0], max(0.0, now - found[1]))
+        return Cached(decoded[0], max(0.0, now - decoded[1]))
 
     def first_seen(self, digest_key: str) -> float | None:
         """When pin-from first saw a digest (``registry/repo@digest``), as a time."""
@@ -162,7 +205,7 @@ class Cache:
         if store is None:
             return
         try:
-            store.set((_VERSION, key), (value, time.time()))
+            store.set(_STORE_KEY + key, _encode(value, time.time()))
         except Exception as e:  # noqa: BLE001
             self._disable(e)
 

@@ -47,7 +47,7 @@ class _Copy(NamedTuple):
 
 def _valid_copy(value: object) -> bool:
     return (
-        isinstance(value, tuple) and len(value) == 3
+        isinstance(value, list) and len(value) == 3
         and all(v is None or isinstance(v, str) for v in value)
         and (value[0] is None or len(value[0]) <= MAX_SIZE)
     )
@@ -115,7 +115,7 @@ class Fetcher:
         except CacheMiss as e:
             raise CacheMiss(f'{url}: {e}') from None
         if fetched:  # a new copy, or a stale one revalidated (304)
-            self.cache.set(key, tuple(copy))
+            self.cache.set(key, list(copy))
         return copy.text
 
     def _download(self, url: str, stale: _Copy | None) -> _Copy:
