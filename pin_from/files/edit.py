@@ -130,6 +130,14 @@ def pinned_text(site: Site, digest: str) -> str:
     return f'{base}@{digest}'
 
 
+def replacement(site: Site, digest: str) -> str:
+    """What the site's span becomes: the pinned reference, or for a reference
+    written in parts, the part its ``form`` names."""
+    if not site.form:
+        return pinned_text(site, digest)
+    return site.form.format(tag=site.ref.tag or '', digest=digest)
+
+
 def splice(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
     """Replace each ``text[start:end]`` with its new value; other characters stay."""
     out = []
@@ -204,7 +212,7 @@ def apply(text: str, decisions: Sequence[Decision]) -> Edit:
             skipped.append(Skipped(site.line, site.text, d.reason or ''))
         elif d.changes and d.new is not None:
             new = pinned_text(site, d.new)
-            edits.append((site.start, site.end, new))
+            edits.append((site.start, site.end, replacement(site, d.new)))
             changes.append(Change(site.line, site.text, new, site.ref.digest is not None))
     if failures:
         return Edit(text, (), tuple(failures), tuple(skipped), tuple(decisions))

@@ -38,7 +38,7 @@ Row = list[Union[int, str]]  # [line, start, end, text, kind]
 def _scanner_id(kind: str) -> str:
     parts = [f'{_FORMAT}:{kind}'.encode()]
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # pin_from/
-    for name in (kinds.KINDS[kind].module, 'pin_from.reference', 'pin_from.kinds.sites'):
+    for name in (kinds.KINDS[kind].module, *kinds.KINDS[kind].also, 'pin_from.reference', 'pin_from.kinds.sites'):
         # the scanner's source, found in the package without importing it (PyYAML)
         with open(os.path.join(package, *name.split('.')[1:]) + '.py', 'rb') as f:
             parts.append(f.read())
@@ -101,8 +101,8 @@ class Memo:
             if scan is not None:
                 return files.Loaded(path, data, text, scan, kind)
         loaded = files.load(path, data)
-        if not loaded.scan.problems:
-            self.new[k] = rows(loaded.scan)
+        if not loaded.scan.problems and not any(s.form for s in loaded.scan.sites if s.ref.digest is None):
+            self.new[k] = rows(loaded.scan)  # a reference in parts is not memoised until it is pinned
         return loaded
 
     def written(self, loaded: files.Loaded, data: bytes) -> None:

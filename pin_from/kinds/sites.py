@@ -19,6 +19,12 @@ class Site(NamedTuple):
     it sits: for Dockerfiles ``from``, ``copy`` (``COPY --from``), ``mount``
     (``RUN --mount=...,from=``), ``syntax`` (the parser directive) or ``arg``
     (the default of a global ``ARG`` used as a whole ``FROM`` image).
+
+    ``form`` is for a reference written in parts (a Helm ``digest:`` key, a
+    kustomize ``newTag``): then ``text`` is the whole reference the parts
+    make, ``source[start:end]`` is the one part a pin rewrites, and ``form``
+    says what it becomes (``{digest}``, ``{tag}@{digest}``). Empty: the span
+    holds ``text`` and becomes ``text@digest``.
     """
 
     line: int
@@ -27,6 +33,7 @@ class Site(NamedTuple):
     text: str
     kind: str
     ref: Reference
+    form: str = ''
 
 
 class Skip(NamedTuple):

@@ -32,7 +32,10 @@ from pin_from.kinds.sites import Skip
 
 if TYPE_CHECKING:
     Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
-KINDS = ('compose', 'workflow', 'action', 'gitlab-ci', 'yaml')
+KINDS = (
+    'compose', 'workflow', 'action', 'gitlab-ci', 'yaml',
+    'helm', 'kustomize', 'circleci', 'bitbucket', 'azure-pipelines', 'drone', 'woodpecker', 'cloudbuild',
+)
 IGNORED = 'under a "# pin-from: ignore" comment'
 DOCKER_SCHEME = 'docker://'
 BUILT = 'compose-built'  # not a site kind: the image a Compose service builds
@@ -42,10 +45,19 @@ _IGNORE_AFTER_RE = re.compile(r'(?:^|[ \t])#[ \t]*pin-from:[ \t]*ignore\b', re.I
 _STR = 'tag:yaml.org,2002:str'
 _NULL = 'tag:yaml.org,2002:null'
 _MERGE = 'tag:yaml.org,2002:merge'
+_INT = 'tag:yaml.org,2002:int'
 _GITLAB_GLOBALS = frozenset((
     'default', 'include', 'stages', 'variables', 'workflow', 'spec',
     'image', 'services', 'cache', 'before_script', 'after_script',
 ))
+_WORKLOADS = frozenset((
+    'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job',
+))
+_CONTAINER_LISTS = {
+    'containers': 'k8s-container', 'initContainers': 'k8s-init-container',
+    'ephemeralContainers': 'k8s-ephemeral-container', 'steps': 'k8s-step', 'sidecars': 'k8s-sidecar',
+}
+_CONTAINER_FIELDS = {'container': 'k8s-container', 'script': 'k8s-script', 'stepTemplate': 'k8s-step-template'}
 _POD_SPEC_FIELDS = (
     ('containers', 'k8s-container'),
     ('initContainers', 'k8s-init-container'),
@@ -116,7 +128,7 @@ def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
         return _unparsable(text, kind, e)
     walker = _Walker(text, bom, char_offsets(text[bom:], offset_unit(loader)))
     try:
-        _WALKS[kind](walker, docs)
+        _walk(kind)(walker, docs)
     except _TooMuchWork:
         reason = 'too many aliases and merge keys to follow (an alias expansion bomb?)'
     except RecursionError:
@@ -257,6 +269,50 @@ class _Walker:
         if node is not None:
             self.found.append(((where or node).start_mark.index, len(self.found), node, kind, scheme))
 
+    def part(self, key: Node, node: Node, whole: list[str | Node], kind: str, form: str) -> None:
+        """A reference written in parts (a Helm ``digest:``, a kustomize
+        ``newTag``): ``whole`` spells it (strings and the scalar nodes of its
+        parts), ``node`` (under ``key``) is the part a pin rewrites, ``form``
+        what it becomes (see :class:`~pin_from.kinds.sites.Site`)."""
+        if not isinstance(node, ScalarNode) or not self.first_visit(node, 'image'):
+            return
+        if node.tag == _NULL and node.value == '':  # ``digest:`` with no value: written after the colon
+            start = self.text.index(':', self.to_char(key.end_mark.index) + self.shift) + 1
+            span: tuple[int, int] | str = (start, start)
+            form = ' ' + form
+        elif node.tag == _NULL:
+            start = self.to_char(node.start_mark.index) + self.shift
+            span = (start, start + len(node.value))
+            if self.text[span[0]:span[1]] != node.value or node.style:
+                span = 'written with escapes; edit it by hand'
+        else:
+            span = self.span(node)
+        if isinstance(span, str):
+            self.skip(node, span)
+            return
+        start, end = span
+        texts = [p if isinstance(p, str) else '' if p.tag == _NULL else str(p.value) for p in whole]
+        text = ''.join(texts)
+        line = self.line(start)
+        reason = (
+            IGNORED if self.ignored(start, end) or self.ignored_key(key) else
+            next((_not_a_string(p.tag) for p in whole if isinstance(p, Node) and not _text_like(p)), '')
+            or _expression(text)
+        )
+        if reason:
+            self.skips.append(Skip(line, text, reason))
+            return
+        try:
+            ref = reference.parse(text)
+        except InvalidReference as e:
+            self.skips.append(Skip(line, text, f'not an image reference ({e})'))
+        else:
+            self.sites.append(Site(line, start, end, text, kind, ref, form))
+
+    def ignored_key(self, key: Node) -> bool:
+        start = self.to_char(key.start_mark.index) + self.shift
+        return self.ignored(start, start)
+
     def finish(self) -> Scan:
         for _, _, node, kind, scheme in sorted(self.found, key=lambda f: f[:2]):
             if self.first_visit(node, 'image'):
@@ -343,6 +399,20 @@ class _Walker:
         self.skips.append(Skip(self.line(start), text[:80], reason))
 
 
+def filled(node: Node | None) -> bool:
+    """A scalar with a value (not empty, not null)."""
+    return isinstance(node, ScalarNode) and node.tag != _NULL and node.value != ''
+
+
+def _text_like(node: Node) -> bool:
+    """A part that reads as the text written: a string, nothing, or a plain
+    decimal number (``tag: 16``; never ``1.10``, which a template prints as 1.1)."""
+    if node.tag in (_STR, _NULL):
+        return True
+    value = node.value if isinstance(node, ScalarNode) else ''
+    return node.tag == _INT and isinstance(value, str) and value.isdigit() and (value == '0' or value[0] != '0')
+
+
 def _not_a_string(tag: str) -> str:
     if tag == _STR:
         return ''
@@ -400,8 +470,42 @@ def _k8s_object(w: _Walker, obj: Node) -> None:
         _pod_spec(w, w.get(obj, 'spec', 'jobTemplate', 'spec', 'template', 'spec'))
     elif kind == 'PodTemplate':
         _pod_spec(w, w.get(obj, 'template', 'spec'))
-    else:
+    elif kind in _WORKLOADS:
         _pod_spec(w, w.get(obj, 'spec', 'template', 'spec'))
+    elif kind != 'CustomResourceDefinition':  # a CRD's schema names fields, not images
+        _custom(w, w.get(obj, 'spec'))
+
+
+def _custom(w: _Walker, spec: Node | None) -> None:
+    """Containers anywhere in a custom resource's spec: pod templates (Argo
+    Rollouts, Knative, operators), Tekton ``steps``/``sidecars``/``stepTemplate``
+    (in Tasks and in the task specs of Pipelines and runs), Argo Workflows'
+    ``container``/``script``/``containerSet`` templates. A container is a
+    mapping with an ``image`` string, listed under one of those fields."""
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SequenceNode):
+            stack.extend(reversed(w.seq(node)))
+            continue
+        if not isinstance(node, MappingNode) or not w.first_visit(node, 'k8s-custom'):
+            continue
+        later = []
+        for field, (_, value) in w.pairs(node).items():
+            kind = _CONTAINER_LISTS.get(field)
+            if kind is not None and isinstance(value, SequenceNode):
+                for item in w.seq(value):
+                    _container(w, item, kind)
+            kind = _CONTAINER_FIELDS.get(field)
+            if kind is not None and isinstance(value, MappingNode):
+                _container(w, value, kind)
+            later.append(value)
+        stack.extend(reversed(later))
+
+
+def _container(w: _Walker, container: Node, kind: str) -> None:
+    if isinstance(w.get(container, 'image'), ScalarNode):
+        w.image_in(container, 'image', kind)
 
 
 def _pod_spec(w: _Walker, spec: Node | None) -> None:
@@ -492,3 +596,13 @@ _WALKS: dict[str, Callable[[_Walker, list[Node]], None]] = {
     'action': _action,
     'gitlab-ci': _gitlab,
 }
+
+
+def _walk(kind: str) -> Callable[[_Walker, list[Node]], None]:
+    """A kind's walk: here, or in a module of its own, imported when such a file is scanned."""
+    if kind in _WALKS:
+        return _WALKS[kind]
+    import importlib
+    from pin_from.kinds import KINDS as NAMED
+    walk: Callable[[_Walker, list[Node]], None] = importlib.import_module(NAMED[kind].also[0]).walk
+    return walk
