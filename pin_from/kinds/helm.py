@@ -10,7 +10,9 @@ Renovate's helm-values manager reads, under a key ending in ``image``):
   ``tag`` would also reach the labels charts build from it, so a mapping
   without ``digest`` is left alone, and ``-v`` says why.
 
-Templates (``templates/``) are not values: they are not this kind.
+Labels, annotations, environment variables and other free-form maps are
+not looked into: a key ``image`` there is data. Templates (``templates/``)
+are not values: they are not this kind.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from pin_from.kinds.yaml_kinds import _Walker
 from pin_from.kinds.yaml_kinds import filled
 
 _IMAGE_KEY_RE = re.compile(r'image\Z', re.I)
+_FREE_FORM_RE = re.compile(r'(?:labels|annotations|env|selector|config|data)\Z', re.I)  # free-form maps: no images
 NO_DIGEST = ('repository and tag with no digest key: left alone (a tag with @sha256 would reach labels too; '
              'add digest: "" where the chart reads one)')
 
@@ -44,7 +47,7 @@ def walk(w: _Walker, docs: list[Node]) -> None:
                 w.image(value, 'helm-image', key)
             elif _IMAGE_KEY_RE.search(name) and 'repository' in w.pairs(value):
                 _mapping(w, key, value)
-            else:
+            elif not _FREE_FORM_RE.search(name):
                 later.append(value)
         stack.extend(reversed(later))
 

@@ -49,9 +49,9 @@ def _entry(w: _Walker, entry: Node) -> None:
             return
         if filled(node):
             whole += ['@', node]
-        w.part(key, node, whole, 'kustomize-digest', '{digest}')
+        w.part(key, node, whole, 'kustomize-digest', '{digest}', raw=True)
     elif has_tag and tag is not None:
-        w.part(tag[0], tag[1], [name, ':', tag[1]], 'kustomize-tag', '{tag}@{digest}')
+        w.part(tag[0], tag[1], [name, ':', tag[1]], 'kustomize-tag', '{tag}@{digest}', raw=True)
     else:
         key = next(iter(pairs.values()))[0]
         line = w.line(w.to_char(key.start_mark.index) + w.shift)

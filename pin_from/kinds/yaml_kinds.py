@@ -269,17 +269,21 @@ class _Walker:
         if node is not None:
             self.found.append(((where or node).start_mark.index, len(self.found), node, kind, scheme))
 
-    def part(self, key: Node, node: Node, whole: list[str | Node], kind: str, form: str) -> None:
+    def part(self, key: Node, node: Node, whole: list[str | Node], kind: str, form: str, raw: bool = False) -> None:
         """A reference written in parts (a Helm ``digest:``, a kustomize
         ``newTag``): ``whole`` spells it (strings and the scalar nodes of its
         parts), ``node`` (under ``key``) is the part a pin rewrites, ``form``
-        what it becomes (see :class:`~pin_from.kinds.sites.Site`)."""
+        what it becomes (see :class:`~pin_from.kinds.sites.Site`). ``raw``: the
+        reader takes every scalar as the text written (kustomize's Go structs)."""
         if not isinstance(node, ScalarNode) or not self.first_visit(node, 'image'):
             return
         if node.tag == _NULL and node.value == '':  # ``digest:`` with no value: written after the colon
             start = self.text.index(':', self.to_char(key.end_mark.index) + self.shift) + 1
+            if self.text[start:start + 1] in (' ', '\t'):
+                start += 1
+            else:
+                form = ' ' + form
             span: tuple[int, int] | str = (start, start)
-            form = ' ' + form
         elif node.tag == _NULL:
             start = self.to_char(node.start_mark.index) + self.shift
             span = (start, start + len(node.value))
@@ -296,7 +300,7 @@ class _Walker:
         line = self.line(start)
         reason = (
             IGNORED if self.ignored(start, end) or self.ignored_key(key) else
-            next((_not_a_string(p.tag) for p in whole if isinstance(p, Node) and not _text_like(p)), '')
+            next((_not_a_string(p.tag) for p in whole if isinstance(p, Node) and not (raw or _text_like(p))), '')
             or _expression(text)
         )
         if reason:
