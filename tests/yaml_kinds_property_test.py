@@ -22,8 +22,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from pin_from import reference
 from pin_from.files import edit
 from pin_from.kinds import yaml_kinds
+from pin_from.kinds.sites import Site
 
 EXAMPLES = int(os.environ.get('PIN_FROM_HYPOTHESIS_EXAMPLES', '200'))
 PROFILE = settings(
@@ -61,10 +63,28 @@ class Placed:
         self.active = active
         self.quote = quote
         self.scheme = scheme
+        self.lead = ''
 
     def render(self, pinned: bool) -> str:
         text = fake_pin(self.text) if pinned and self.active else self.text
         return f'{self.quote}{self.scheme}{text}{self.quote}'
+
+
+class Part(Placed):
+    """One part of a reference written in parts (a Helm ``digest``, a kustomize
+    ``newTag``): ``text`` is the whole reference, ``before`` the part as written,
+    ``form`` what a pin writes there (``lead`` comes first: ``digest:`` with no value)."""
+
+    def __init__(self, text: str, kind: str, quote: str, before: str, form: str) -> None:
+        super().__init__(text, kind, True, quote)
+        self.before = before
+        self.form = form
+        self.lead = ' ' if form.startswith(' ') else ''
+
+    def render(self, pinned: bool) -> str:
+        tag = reference.parse(self.text).tag or ''
+        inner = self.form.format(tag=tag, digest=FAKE[1:]) if pinned else self.before
+        return f'{self.quote}{inner}{self.quote}'
 
 
 class Expected(NamedTuple):
@@ -141,7 +161,7 @@ class _Writer:
         for part in self.parts:
             text = part.render(pinned) if isinstance(part, Placed) else part
             if isinstance(part, Placed) and part.active:
-                start = pos + len(part.quote) + len(part.scheme)
+                start = pos + len(part.quote) + len(part.scheme) + (len(part.lead) if pinned else 0)
                 expected.append(Expected(start, fake_pin(part.text) if pinned else part.text, part.kind))
             out.append(text)
             pos += len(text)
@@ -291,7 +311,152 @@ def _gitlab(w: _Writer) -> None:
         _gitlab_job(w, 2)
 
 
-_KINDS = {'compose': _compose, 'yaml': _kubernetes, 'workflow': _workflow, 'action': _action, 'gitlab-ci': _gitlab}
+def _name(w: _Writer) -> tuple[str, str]:
+    """A registry (maybe empty) and a repository, apart."""
+    w.count += 1
+    registry = w.pick(_REGISTRIES).rstrip('/')
+    return registry, '/'.join(w.draw(st.lists(_COMPONENT, min_size=1, max_size=2))) + f'q{w.count}'
+
+
+def _helm(w: _Writer) -> None:
+    w.line(0, 'labels:')
+    w.line(2, 'image: ', w.decoy())
+    for i in range(w.draw(st.integers(1, 4))):
+        w.comment(0)
+        w.line(0, f'c{i}:')
+        shape = w.pick(('string', 'mapping', 'mapping', 'no-digest'))
+        if shape == 'string':
+            w.line(2, w.pick(('image', 'initImage')), ': ', *w.value('helm-image', 2))
+            continue
+        registry, repository = _name(w)
+        tag = w.draw(_TAG)
+        w.line(2, 'image:')
+        if registry:
+            w.line(4, f'registry: "{registry}"')
+        w.line(4, f'repository: {repository}')
+        w.line(4, f'tag: "{tag}"')
+        whole = f'{registry + "/" if registry else ""}{repository}:{tag}'
+        if shape == 'no-digest':
+            w.line(4, 'pullPolicy: IfNotPresent')
+            continue
+        stale = w.draw(st.booleans())
+        if stale:
+            old = f'sha256:{w.draw(_HEX)}'
+            w.line(4, 'digest: ', Part(f'{whole}@{old}', 'helm-digest', w.pick(('', '"', "'")), old, '{digest}'))
+        elif w.draw(st.booleans()):
+            w.line(4, 'digest:', Part(whole, 'helm-digest', '', '', ' {digest}'))
+        else:
+            w.line(4, 'digest: ', Part(whole, 'helm-digest', w.pick(('"', "'")), '', '{digest}'))
+
+
+def _kustomize(w: _Writer) -> None:
+    w.line(0, 'apiVersion: kustomize.config.k8s.io/v1beta1')
+    w.line(0, 'kind: Kustomization')
+    w.line(0, 'images:')
+    for _ in range(w.draw(st.integers(1, 4))):
+        registry, repository = _name(w)
+        name = f'{registry + "/" if registry else ""}{repository}'
+        w.line(0, f'- name: {repository}')
+        if registry:
+            w.line(2, f'newName: "{name}"')
+        tag = f'{w.draw(_TAG)}-t{w.count}'  # unique: the data comparison replaces values by text
+        old = f'sha256:{w.draw(_HEX)}'
+        shape = w.pick(('tag', 'tag-pinned', 'digest', 'digest-empty'))
+        if shape.startswith('tag'):
+            before = f'{tag}@{old}' if shape == 'tag-pinned' else tag
+            whole = f'{name}:{before}'
+            w.line(2, 'newTag: ', Part(whole, 'kustomize-tag', w.quote(before, False), before, '{tag}@{digest}'))
+        else:
+            w.line(2, f'newTag: "{tag}"')
+            before = old if shape == 'digest' else ''
+            whole = f'{name}:{tag}' + (f'@{old}' if before else '')
+            w.line(2, 'digest: ', Part(whole, 'kustomize-digest', '"', before, '{digest}'))
+
+
+def _circleci(w: _Writer) -> None:
+    w.line(0, 'version: 2.1')
+    w.line(0, 'orbs: {node: ', w.decoy(), '}')
+    for section in ('executors', 'jobs'):
+        w.line(0, f'{section}:')
+        w.line(2, 'x:')
+        w.line(4, 'docker:')
+        for _ in range(w.draw(st.integers(1, 2))):
+            w.line(6, '- image: ', *w.value('circleci-docker', 8))
+
+
+def _bitbucket(w: _Writer) -> None:
+    w.line(0, 'image: ', *w.value('bitbucket-image', 0))
+    w.line(0, 'definitions:')
+    w.line(2, 'services:')
+    w.line(4, 'db:')
+    w.line(6, 'image: ', *w.value('bitbucket-service', 6))
+    w.line(0, 'pipelines:')
+    w.line(2, 'default:')
+    for _ in range(w.draw(st.integers(1, 3))):
+        w.line(4, '- step:')
+        w.line(8, 'script: [', w.decoy(), ']')
+        w.line(8, 'image: ', *w.value('bitbucket-image', 8))
+
+
+def _drone(w: _Writer) -> None:
+    w.line(0, 'kind: pipeline')
+    w.line(0, 'steps:')
+    for i in range(w.draw(st.integers(1, 3))):
+        w.line(0, f'- name: s{i}')
+        w.line(2, 'image: ', *w.value('drone-step', 2))
+    w.line(0, 'services:')
+    w.line(0, '- name: db')
+    w.line(2, 'image: ', *w.value('drone-service', 2))
+
+
+def _woodpecker(w: _Writer) -> None:
+    w.line(0, 'steps:')
+    for i in range(w.draw(st.integers(1, 3))):
+        w.line(2, f's{i}:')
+        w.line(4, 'image: ', *w.value('drone-step', 4))
+        w.line(4, 'commands: [', w.decoy(), ']')
+
+
+def _cloudbuild(w: _Writer) -> None:
+    w.line(0, 'steps:')
+    for _ in range(w.draw(st.integers(1, 3))):
+        w.line(0, '- name: ', *w.value('cloudbuild-step', 2))
+        w.line(2, 'args: [', w.decoy(), ']')
+    w.line(0, 'images: [', w.decoy(), ']')
+
+
+def _azure(w: _Writer) -> None:
+    w.line(0, 'resources:')
+    w.line(2, 'containers:')
+    w.line(2, '- container: build')
+    w.line(4, 'image: ', *w.value('azure-resource', 4))
+    w.line(0, 'jobs:')
+    w.line(0, '- job: a')
+    w.line(2, 'container: build')
+    for i in range(w.draw(st.integers(1, 2))):
+        w.line(0, f'- job: j{i}')
+        if w.draw(st.booleans()):
+            w.line(2, 'container: ', *w.value('azure-container', 2))
+        else:
+            w.line(2, 'container:')
+            w.line(4, 'image: ', *w.value('azure-container', 4))
+
+
+def _tekton(w: _Writer) -> None:
+    w.line(0, 'apiVersion: tekton.dev/v1')
+    w.line(0, 'kind: Task')
+    w.line(0, 'metadata: {name: ', w.decoy(), '}')
+    w.line(0, 'spec:')
+    w.line(2, 'stepTemplate:')
+    w.line(4, 'image: ', *w.value('k8s-step-template', 4))
+    _containers(w, 2, 'steps', 'k8s-step')
+    if w.draw(st.booleans()):
+        _containers(w, 2, 'sidecars', 'k8s-sidecar')
+
+
+_KINDS = {'compose': _compose, 'yaml': _kubernetes, 'workflow': _workflow, 'action': _action, 'gitlab-ci': _gitlab,
+          'helm': _helm, 'kustomize': _kustomize, 'circleci': _circleci, 'bitbucket': _bitbucket, 'drone': _drone,
+          'woodpecker': _woodpecker, 'cloudbuild': _cloudbuild, 'azure-pipelines': _azure, 'tekton': _tekton}
 
 
 class Doc(NamedTuple):
@@ -313,16 +478,21 @@ def documents(draw: st.DrawFn) -> Doc:
     _KINDS[kind](w)
     text, sites = w.render(pinned=False)
     pinned, pinned_sites = w.render(pinned=True)
-    return Doc(kind, text, sites, pinned, pinned_sites, w.decoys)
+    return Doc('yaml' if kind == 'tekton' else kind, text, sites, pinned, pinned_sites, w.decoys)
 
 
-def _replace(data: Any, old: dict[str, str]) -> Any:
-    """``data`` with every string in ``old`` replaced (aliases and merges share them)."""
+def _replace(data: Any, old: dict[str | None, str]) -> Any:
+    """``data`` with every string (or null) in ``old`` replaced (aliases and merges share them)."""
     if isinstance(data, dict):
         return {_replace(k, old): _replace(v, old) for k, v in data.items()}
     if isinstance(data, list):
         return [_replace(v, old) for v in data]
-    return old.get(data, data) if isinstance(data, str) else data
+    return old.get(data, data) if isinstance(data, str) or data is None else data
+
+
+def _new(site: Site) -> str:
+    """What a fake pin writes at a site (a part: what its form says)."""
+    return edit.replacement(site, FAKE[1:]) if site.form else fake_pin(site.text)
 
 
 def _found(text: str, kind: str) -> list[list[Expected]]:
@@ -332,7 +502,7 @@ def _found(text: str, kind: str) -> list[list[Expected]]:
         scan = yaml_kinds.scan(text, kind, loader=loader)
         assert not scan.problems, scan.problems
         for s in scan.sites:
-            assert text[s.start:s.end] == s.text
+            assert text[s.start:s.end] == s.text or s.form
         ret.append([Expected(s.start, s.text, s.kind) for s in scan.sites])
     return ret
 
@@ -348,10 +518,13 @@ def test_sites_are_exactly_the_placed_images(doc: Doc) -> None:
 @given(documents())
 def test_pinning_changes_only_the_image_values(doc: Doc) -> None:
     scan = yaml_kinds.scan(doc.text, doc.kind)
-    pinned = edit.splice(doc.text, ((s.start, s.end, fake_pin(s.text)) for s in scan.sites))
+    pinned = edit.splice(doc.text, ((s.start, s.end, _new(s)) for s in scan.sites))
     assert pinned == doc.pinned
     schemes = {'workflow-step': 'docker://', 'action-image': 'docker://', 'action-step': 'docker://'}
-    old = {schemes.get(s.kind, '') + s.text: schemes.get(s.kind, '') + fake_pin(s.text) for s in scan.sites}
+    old: dict[str | None, str] = {
+        schemes.get(s.kind, '') + s.text: schemes.get(s.kind, '') + fake_pin(s.text) for s in scan.sites if not s.form}
+    old.update({doc.text[s.start:s.end] or None: _new(s).strip() for s in scan.sites if s.form})
+    old.update({'': FAKE[1:] for s in scan.sites if s.form and s.start == s.end})
     before = list(yaml.safe_load_all(doc.text.lstrip('\ufeff')))
     after = list(yaml.safe_load_all(pinned.lstrip('\ufeff')))
     assert after == _replace(before, old)

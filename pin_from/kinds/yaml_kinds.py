@@ -388,7 +388,7 @@ class _Walker:
             return True
         if line_start == 0:
             return False
-        before_start = self.text.rfind('\n', 0, line_start - 1) + 1
+        before_start = self.text.rfind('\n', 0, line_start - 1) + 1 or self.shift  # after a BOM
         return bool(_IGNORE_BEFORE_RE.match(self.text, before_start, line_start - 1))
 
     def line(self, offset: int) -> int:
