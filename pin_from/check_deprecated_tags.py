@@ -8,7 +8,6 @@ longer official; a file without entries means it is deprecated.
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 from typing import Callable
 from typing import NamedTuple
@@ -23,6 +22,7 @@ from pin_from.support import sources
 from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.errors import Unavailable
+from pin_from.options import Options
 from pin_from.render.output import Output
 from pin_from.render.output import Result
 from pin_from.registry.policy import Policy
@@ -44,13 +44,13 @@ class Verdict(NamedTuple):
 
 
 class _Data:
-    def __init__(self, args: argparse.Namespace, out: Output) -> None:
+    def __init__(self, opts: Options, out: Output) -> None:
         self.out = out
-        self.timeout = args.timeout
-        rules = Policy(args.library_ttl, offline=args.offline)
-        self.fetcher = sources.Fetcher(Cache(cli.cache_dir(args), out.note), rules, self.http, out.note)
-        self.library_url = cli.library_url(args)
-        self.docs_url = args.docs_url or os.environ.get('PIN_FROM_DOCS_URL') or sources.DEFAULT_DOCS_URL
+        self.timeout = opts.timeout
+        rules = Policy(opts.library_ttl, offline=opts.offline)
+        self.fetcher = sources.Fetcher(Cache(opts.cache_dir, out.note), rules, self.http, out.note)
+        self.library_url = opts.library_url
+        self.docs_url = opts.docs_url
         self._lock = threading.Lock()
         self._http: Http | None = None
 
@@ -163,25 +163,16 @@ def _unreachable(error: PinFromError) -> str:
     )
 
 
-def run(args: argparse.Namespace, out: Output) -> int:
-    data = _check_sources(args, out)
+def run(opts: Options, out: Output) -> int:
+    data = _Data(opts, out)
     try:
-        return _run(args, out, data)
+        return _run(opts, out, data)
     finally:
         data.close()
 
 
-def _check_sources(args: argparse.Namespace, out: Output) -> _Data:
-    data = _Data(args, out)
-    if not sources.is_url(data.library_url):
-        sources.check_library_dir(data.library_url, '--library-url')
-    if not sources.is_url(data.docs_url):
-        sources.check_docs_dir(data.docs_url, '--docs-url')
-    return data
-
-
-def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
-    batch = files.load_all(args.filenames, args.verbose and not out.structured, only=args.kinds)
+def _run(opts: Options, out: Output, data: _Data) -> int:
+    batch = files.load_all(opts.filenames, opts.verbose and not out.structured, only=opts.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
@@ -200,7 +191,7 @@ def _run(args: argparse.Namespace, out: Output, data: _Data) -> int:
     })
     notices = _map(data.notice, flagged)
     for loaded, site in sites:
-        status |= _judge(out, loaded, site, verdicts, notices, args.verbose)
+        status |= _judge(out, loaded, site, verdicts, notices, opts.verbose)
     return status
 
 

@@ -20,11 +20,12 @@ from typing import NoReturn
 from typing import Sequence
 
 from pin_from import __version__
-from pin_from.registry import cache
 from pin_from import kinds
+from pin_from import options
 from pin_from.errors import PinFromError
 from pin_from.errors import UsageError
 from pin_from.limits import DEFAULT_TIMEOUT
+from pin_from.options import Options
 from pin_from.render.output import Output
 
 OK = 0
@@ -87,13 +88,14 @@ def jobs(text: str) -> int:
     return value
 
 
-def env_list(name: str) -> list[str]:
-    return [v.strip() for v in os.environ.get(name, '').split(',') if v.strip()]
-
-
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('filenames', nargs='*', metavar='FILE')
     parser.add_argument('--version', action='version', version=f'%(prog)s {VERSION}')
+    parser.add_argument(
+        '--config', metavar='FILE', default=None,
+        help='the configuration file: [tool.pin-from] of a pyproject.toml, or a .pin-from.toml '
+             '(default: the nearest one at or above the current directory)',
+    )
     parser.add_argument(
         '--cache-dir', default=None,
         help='cache directory (env PIN_FROM_CACHE_DIR; default '
@@ -152,33 +154,6 @@ def add_library_url_option(parser: argparse.ArgumentParser, purpose: str) -> Non
     )
 
 
-def library_url(args: argparse.Namespace) -> str:
-    from pin_from.support.sources import DEFAULT_LIBRARY_URL
-    return str(args.library_url or os.environ.get('PIN_FROM_LIBRARY_URL') or DEFAULT_LIBRARY_URL)
-
-
-def cache_dir(args: argparse.Namespace) -> str:
-    return str(args.cache_dir or cache.default_dir())
-
-
-def insecure(args: argparse.Namespace) -> frozenset[str]:
-    hosts = env_list('PIN_FROM_INSECURE_REGISTRIES') + args.insecure_registry
-    if not hosts:
-        return frozenset()  # without importing the registry client: every run asks
-    from pin_from.registry.client import check_host
-    return frozenset(check_host(h, '--insecure-registry') for h in hosts)
-
-
-def mirrors(args: argparse.Namespace) -> dict[str, str]:
-    """SOURCE -> TARGET, each checked once (a bad one is a usage error)."""
-    specs = env_list('PIN_FROM_REGISTRY_MIRRORS') + args.registry_mirror
-    if not specs:
-        return {}
-    from pin_from.registry.client import parse_mirror
-    allowed = insecure(args)
-    return dict(parse_mirror(spec, allowed) for spec in specs)
-
-
 def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = ('text', 'json')) -> None:
     parser.add_argument(
         '--format', choices=formats, default='text',
@@ -189,14 +164,18 @@ def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = 
 
 def run_main(
         parser: argparse.ArgumentParser,
-        run: Callable[[argparse.Namespace, Output], int], argv: Sequence[str] | None,
+        run: Callable[[Options, Output], int], argv: Sequence[str] | None,
 ) -> int:
     """The one place expected errors are caught: one line, exit 2 or 3.
-    With ``--format json``/``sarif`` the document is printed here, whatever the outcome."""
-    args = parser.parse_args(argv)
-    out = Output(parser.prog, format=getattr(args, 'format', 'text'))
+    Options are built (and checked) here, once; with ``--format json``/``sarif`` the document
+    is printed here, whatever the outcome."""
+    given = options.parse(parser, argv)
+    out = Output(parser.prog, format=given.get('format', 'text'))
     try:
-        status = run(args, out)
+        opts = options.build(parser, given, parser.prog)
+        if opts.format != out.format:  # from the configuration file
+            out = Output(parser.prog, format=opts.format)
+        status = run(opts, out)
     except UsageError as e:
         out.error(f'error: {e}')
         status = USAGE

@@ -19,7 +19,7 @@ from pin_from.registry.cache import Cache
 from pin_from.registry.cache import DEFAULT_TTL
 from pin_from.errors import FileError
 from pin_from.errors import PinFromError
-from pin_from.errors import UsageError
+from pin_from.options import Options
 from pin_from.render.output import Output
 from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
@@ -42,14 +42,11 @@ class _Run:
     """One invocation's shared parts, each made on first use: the cache, the one
     HTTP session, the registry client, the library files."""
 
-    def __init__(self, args: argparse.Namespace, out: Output) -> None:
-        self.args = args
+    def __init__(self, opts: Options, out: Output) -> None:
+        self.opts = opts
         self.out = out
-        self.update = bool(args.update)
-        self.min_age = _min_age(args)
-        self.mirrors = cli.mirrors(args)  # checked before any file is read
-        self.insecure = cli.insecure(args)
-        self.cache = Cache(cli.cache_dir(args), out.note)
+        self.update = opts.update
+        self.cache = Cache(opts.cache_dir, out.note)
         self._lock = _thread.allocate_lock()
         self._http: Http | None = None
         self._client: Client | None = None
@@ -59,7 +56,7 @@ class _Run:
         with self._lock:
             if self._http is None:
                 from pin_from.registry.http import Http
-                self._http = Http(self.args.timeout, self.insecure)
+                self._http = Http(self.opts.timeout, self.opts.insecure)
             return self._http
 
     def client(self) -> Client:
@@ -68,7 +65,7 @@ class _Run:
             if self._client is None:
                 from pin_from.registry import credentials
                 from pin_from.registry import client as registry
-                options = registry.Options(self.mirrors, self.insecure, credentials.Lookup())
+                options = registry.Options(dict(self.opts.mirrors), self.opts.insecure, credentials.Lookup())
                 self._client = registry.Client(http, options)
             return self._client
 
@@ -85,14 +82,14 @@ class _Run:
     def rules(self) -> Policy:
         """The cache policy of tag answers: --update refreshes and never uses a stale one."""
         return Policy(
-            self.args.cache_ttl, offline=self.args.offline,
-            refresh=self.args.refresh or self.update, stale_if_unavailable=not self.update,
+            self.opts.cache_ttl, offline=self.opts.offline,
+            refresh=self.opts.refresh or self.update, stale_if_unavailable=not self.update,
         )
 
     def resolver(self) -> Resolver:
         from pin_from.registry.resolve import Resolver
         return Resolver(
-            self.cache, self.rules(), self.client, self.out.note, self.args.jobs,
+            self.cache, self.rules(), self.client, self.out.note, self.opts.jobs,
             record_sightings=self.update,  # --min-age's evidence of when a digest appeared
         )
 
@@ -113,7 +110,7 @@ class _Run:
 
     def osv(self) -> osv.Source | None:
         """``--osv`` (or ``PIN_FROM_OSV``): the API through the run's one Http, or a directory."""
-        spec = _osv_spec(self.args)
+        spec = self.opts.osv
         if spec is None:
             return None
         from pin_from.explain import osv
@@ -125,8 +122,8 @@ class _Run:
         if name not in self._libraries:
             from pin_from.support import library
             from pin_from.support import sources
-            url = cli.library_url(self.args)
-            rules = Policy(sources.DEFAULT_TTL, offline=self.args.offline)
+            url = self.opts.library_url
+            rules = Policy(sources.DEFAULT_TTL, offline=self.opts.offline)
             try:
                 text = sources.Fetcher(self.cache, rules, self.http, self.out.note).get(url, name)
                 self._libraries[name] = None if text is None else library.parse_library(name, text)
@@ -135,9 +132,8 @@ class _Run:
         return self._libraries[name]
 
 
-def run(args: argparse.Namespace, out: Output) -> int:
-    _check_options(args)
-    state = _Run(args, out)
+def run(opts: Options, out: Output) -> int:
+    state = _Run(opts, out)
     try:
         return _run(state)
     finally:
@@ -145,17 +141,17 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
 
 def _run(state: _Run) -> int:
-    args, out = state.args, state.out
+    opts, out = state.opts, state.out
     memo = _memo(state)
-    batch = files.load_all(args.filenames, args.verbose and not out.structured, memo, args.kinds)
+    batch = files.load_all(opts.filenames, opts.verbose and not out.structured, memo, opts.kinds)
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
 
     answers = state.resolve(batch.files)
-    if args.pin_platform is not None:
+    if opts.pin_platform is not None:
         answers = _pin_platform(state, batch.files, answers)
-    if args.verify:
+    if opts.verify:
         status |= _verify(state, batch.files, answers)
     result = _moves(state, batch.files, answers) if state.update else None
     moves = result.decided if result is not None else edit.NO_MOVES
@@ -164,7 +160,7 @@ def _run(state: _Run) -> int:
     if memo is not None:
         memo.save()
     if result is not None:
-        for note in result.held if args.verbose else ():
+        for note in result.held if opts.verbose else ():
             out.line(note)
         status |= _report(state, result.moves, result.held)
     return status
@@ -173,7 +169,7 @@ def _run(state: _Run) -> int:
 def _memo(state: _Run) -> Memo | None:
     """Plain runs skip lexing unchanged, pinned files; -v, --update, --verify and
     --format json need every site."""
-    if state.args.verbose or state.update or state.args.verify or state.out.structured:
+    if state.opts.verbose or state.update or state.opts.verify or state.out.structured:
         return None
     from pin_from.files.memo import Memo
     return Memo(state.cache)
@@ -195,7 +191,7 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
     for verdict in verifier.check(loaded, current):
         if verdict.error:
             status = cli.FAILED
-        if verdict.error or verdict.status == 'unrelated' or state.args.verbose:
+        if verdict.error or verdict.status == 'unrelated' or state.opts.verbose:
             state.out.at(verdict.path, verdict.site.line, verdict.text)
     return status
 
@@ -208,17 +204,17 @@ def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edi
     inspector = Inspector(state.client(), state.cache)
     explainer = Explainer(inspector, state.osv()) if rows else None
     return update.Updater(
-        inspector, state.args.platform, state.source, explainer, _settle(state), state.first_seen,
+        inspector, list(state.opts.platform), state.source, explainer, _settle(state), state.first_seen,
     ).run(rows)
 
 
 def _settle(state: _Run) -> Settle | None:
     """--min-age (or PIN_FROM_MIN_AGE): how old a new image must be to be pinned."""
-    if state.min_age is None:
+    if state.opts.min_age is None:
         return None
     import time
     from pin_from.steps.update import Settle
-    return Settle(state.min_age, time.time())
+    return Settle(state.opts.min_age, time.time())
 
 
 def _pin_platform(
@@ -226,7 +222,8 @@ def _pin_platform(
 ) -> dict[Reference, edit.Outcome]:
     """--pin-platform: new pins name that platform's manifest, not the tag's index."""
     from pin_from.registry.changes import Inspector
-    platform = state.args.pin_platform
+    platform = state.opts.pin_platform
+    assert platform is not None
     inspector = Inspector(state.client(), state.cache)
     ret = dict(answers)
     for ref in {s.ref for f in loaded for s in f.scan.sites if s.ref.digest is None}:
@@ -246,12 +243,12 @@ def _edit(
         state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome], moves: edit.Moves,
         memo: Memo | None,
 ) -> int:
-    args, out = state.args, state.out
-    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, args.check)
+    opts, out = state.opts, state.out
+    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, opts.check)
     if out.structured:  # json: every reference; text: the lines below
         for result in results.decided(loaded, plan.decisions):
             out.result(result)
-    if args.verbose:
+    if opts.verbose:
         for skip in plan.skipped:
             out.said(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
     for failure in plan.failures:
@@ -261,10 +258,10 @@ def _edit(
     if not plan.changes:
         return cli.OK
     for change in plan.changes:
-        verb = ('would re-pin' if args.check else 're-pinned') if change.repin else (
-            'would pin' if args.check else 'pinned')
+        verb = ('would re-pin' if opts.check else 're-pinned') if change.repin else (
+            'would pin' if opts.check else 'pinned')
         out.said(loaded.path, change.line, f'{verb} {change.old} -> {change.new}')
-    if args.check:
+    if opts.check:
         return cli.CHANGED
     data = plan.text.encode('utf-8')
     from pin_from.files import rewrite
@@ -280,16 +277,16 @@ def _edit(
 
 def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
     from pin_from.explain import report
-    args, out = state.args, state.out
-    platform = str(args.platform[0]) if args.platform else 'linux/amd64'
-    if not args.report:
+    opts, out = state.opts, state.out
+    platform = str(opts.platform[0]) if opts.platform else 'linux/amd64'
+    if not opts.report:
         for line in report.summary(moves):
             out.line(line)
         return cli.OK
     try:
-        _write_report(args.report, report.markdown(moves, platform, held))
+        _write_report(opts.report, report.markdown(moves, platform, held))
     except OSError as e:
-        out.note(f'cannot write the report {args.report}: {(e.strerror or str(e)).lower()}')
+        out.note(f'cannot write the report {opts.report}: {(e.strerror or str(e)).lower()}')
         return cli.FAILED
     return cli.OK
 
@@ -317,60 +314,6 @@ def _write_report(path: str, text: str) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _check_report_path(path: str) -> None:
-    """Before any file is touched: the report can be written there."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(f'--report {path}: is a directory')
-    if not os.path.isdir(directory):
-        raise UsageError(f'--report {path}: no such directory {directory}')
-    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f'--report {path}: not writable')
-
-
-def _min_age(args: argparse.Namespace) -> float | None:
-    text = args.min_age or os.environ.get('PIN_FROM_MIN_AGE')
-    if not text or not args.update:
-        return None
-    from pin_from.steps.update import duration
-    try:
-        return duration(text)
-    except ValueError as e:
-        raise UsageError(f'--min-age {e}') from None
-
-
-def _check_options(args: argparse.Namespace) -> None:
-    if not args.update:
-        for flag, given in (('--report', args.report), ('--platform', args.platform), ('--min-age', args.min_age),
-                            ('--library-url', args.library_url), ('--osv', args.osv)):
-            if given:
-                raise UsageError(f'{flag} needs --update')
-        return
-    if args.offline:
-        raise UsageError('--update re-pins only from answers fetched in this run; it cannot be --offline')
-    if args.report:
-        _check_report_path(args.report)
-    from pin_from.support import sources
-    url = cli.library_url(args)
-    if not sources.is_url(url):
-        sources.check_library_dir(url, '--library-url')
-    _check_osv(args)
-
-
-def _osv_spec(args: argparse.Namespace) -> str | None:
-    from pin_from.explain.osv import ENV
-    return str(args.osv or os.environ.get(ENV) or '') or None
-
-
-def _check_osv(args: argparse.Namespace) -> None:
-    """An OSV directory or zip must be there before any file is touched."""
-    spec = _osv_spec(args)
-    if spec is None or spec.startswith(('http://', 'https://')):
-        return
-    if not os.path.isdir(spec) and not os.path.isfile(spec):
-        raise UsageError(f'--osv {spec}: no such OSV directory or zip')
 
 
 def _duration(text: str) -> str:
