@@ -182,5 +182,7 @@ def run_main(
     except PinFromError as e:
         out.error(str(e))
         status = FAILED
-    out.finish(status)
+    if out.structured:
+        from pin_from.render import results
+        out.finish(results.dumps(results.document(out, status)))
     return status

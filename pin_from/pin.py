@@ -271,7 +271,7 @@ def _edit(
         out.at(loaded.path, e.line, str(e))
         return cli.FAILED
     if memo is not None:  # every wanted reference was pinned
-        memo.written(loaded, data)
+        memo.written(loaded.kind, data)
     return cli.CHANGED
 
 

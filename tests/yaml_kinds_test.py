@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from pin_from import reference
+from pin_from import kinds
 from pin_from.kinds import yaml_kinds
 
 D = 'sha256:' + 'b' * 64
@@ -65,7 +66,7 @@ def skips(text, kind, loader):
     ),
 )
 def test_kind_for(path, kind):
-    assert yaml_kinds.kind_for(path) == kind
+    assert kinds.yaml_kind(path) == kind
 
 
 COMPOSE = '''\

@@ -121,6 +121,24 @@ def load(path: str, data: bytes | None = None) -> Loaded:
     return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind)
 
 
+def load_memoised(path: str, memo: Memo) -> Loaded:
+    """The file, with only the sites that still need pinning when the memo knows its content."""
+    from pin_from.files.memo import from_rows
+    data = read_regular(path, MAX_FILE)
+    kind = kinds.kind_for(path)
+    found = memo.recall(kind, data)
+    if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
+        return Loaded(path, data, '', Scan((), (), ()), kind)
+    if found is not None:
+        text = decode(data)
+        scan = from_rows(found, text)
+        if scan is not None:
+            return Loaded(path, data, text, scan, kind)
+    loaded = load(path, data)
+    memo.remember(kind, data, loaded.scan)
+    return loaded
+
+
 def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
     """A file's problems (errors) and, with -v, its skips."""
     ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}' if p.text else p.reason, True)
@@ -144,7 +162,7 @@ def load_all(
                 batch.findings.append(Finding(path, None, f'skipped: a {kinds.kind_for(path)} file, not in --kinds', False))
             continue
         try:
-            loaded = memo.load(path) if memo is not None else load(path)
+            loaded = load_memoised(path, memo) if memo is not None else load(path)
         except FileError as e:
             batch.findings.append(Finding(path, e.line, str(e), True))
             continue

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import Union
 
-from pin_from.files import load as files
 from pin_from import kinds
 from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
@@ -87,27 +86,18 @@ class Memo:
             self._ids[kind] = _scanner_id(kind)
         return f'{self._ids[kind]}:{_sha256(data)}'
 
-    def load(self, path: str) -> files.Loaded:
-        """The file, with only the sites that still need pinning when memoised."""
-        data = files.read_regular(path, files.MAX_FILE)
-        kind = kinds.kind_for(path)
-        k = self.key(kind, data)
-        found = self.cache.scan(k)
-        if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
-            return files.Loaded(path, data, '', Scan((), (), ()), kind)
-        if found is not None:
-            text = files.decode(data)
-            scan = from_rows(found, text)
-            if scan is not None:
-                return files.Loaded(path, data, text, scan, kind)
-        loaded = files.load(path, data)
-        if not loaded.scan.problems and not any(s.form for s in loaded.scan.sites if s.ref.digest is None):
-            self.new[k] = rows(loaded.scan)  # a reference in parts is not memoised until it is pinned
-        return loaded
+    def recall(self, kind: str, data: bytes) -> object:
+        """What is stored for this content: ``[]`` (known clean), rows (for :func:`from_rows`), or None."""
+        return self.cache.scan(self.key(kind, data))
 
-    def written(self, loaded: files.Loaded, data: bytes) -> None:
+    def remember(self, kind: str, data: bytes, scan: Scan) -> None:
+        """A fresh scan of this content (never one with problems)."""
+        if not scan.problems:
+            self.new[self.key(kind, data)] = rows(scan)
+
+    def written(self, kind: str, data: bytes) -> None:
         """Content pin-from just wrote with every reference pinned: clean."""
-        self.new[self.key(loaded.kind, data)] = []
+        self.new[self.key(kind, data)] = []
 
     def save(self) -> None:
         self.cache.store_scans(self.new)

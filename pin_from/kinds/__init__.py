@@ -32,6 +32,7 @@ from typing import Callable
 from typing import NamedTuple
 
 from pin_from.kinds.sites import Scan
+from pin_from.kinds.walks import WALKS as _YAML_KINDS  # kind: the module of its walk
 
 DOCKERFILE = 'dockerfile'
 _YAML_SUFFIXES = ('.yml', '.yaml')
@@ -42,10 +43,6 @@ _AZURE_RE = re.compile(r'azure-pipelines(?:[._-][^/]*)?\.ya?ml')
 _BY_NAME = {
     'bitbucket-pipelines': 'bitbucket', '.drone': 'drone', '.woodpecker': 'woodpecker',
     'kustomization': 'kustomize',
-}
-_YAML_KINDS = {  # kind: the module of its walk over the YAML node graph
-    'helm': 'helm', 'kustomize': 'kustomize', 'circleci': 'circleci', 'bitbucket': 'bitbucket',
-    'azure-pipelines': 'azure_pipelines', 'drone': 'drone', 'woodpecker': 'drone', 'cloudbuild': 'cloudbuild',
 }
 
 

@@ -24,7 +24,6 @@ from yaml.nodes import SequenceNode
 from pin_from import reference
 from pin_from.errors import InvalidReference
 from pin_from.errors import PinFromError
-from pin_from.kinds import yaml_kind as kind_for  # noqa: F401 -- by name, no YAML needed
 from pin_from.kinds.sites import Problem
 from pin_from.kinds.sites import Scan
 from pin_from.kinds.sites import Site
@@ -607,6 +606,6 @@ def _walk(kind: str) -> Callable[[_Walker, list[Node]], None]:
     if kind in _WALKS:
         return _WALKS[kind]
     import importlib
-    from pin_from.kinds import KINDS as NAMED
-    walk: Callable[[_Walker, list[Node]], None] = importlib.import_module(NAMED[kind].also[0]).walk
+    from pin_from.kinds.walks import WALKS
+    walk: Callable[[_Walker, list[Node]], None] = importlib.import_module(f'pin_from.kinds.{WALKS[kind]}').walk
     return walk

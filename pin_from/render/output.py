@@ -17,10 +17,12 @@ import _thread  # a lock without importing threading on every run
 from typing import NamedTuple
 from typing import Sequence
 from typing import TextIO
+from typing import Union
 
 from pin_from.escape import terminal
 
 FORMATS = ('text', 'json', 'sarif')
+Json = Union[None, bool, int, str, list['Json'], dict[str, 'Json']]  # a document's values
 
 
 class Result(NamedTuple):
@@ -121,13 +123,10 @@ class Output:
         if not self.structured:
             self.at(path, line, text)
 
-    def finish(self, exit_code: int) -> None:
+    def finish(self, document: str) -> None:
         """Structured: print the one document (nothing in text mode)."""
-        if not self.structured:
-            return
-        from pin_from.render import results
-        document = results.document(self, exit_code)
-        self._write(self._stdout or sys.stdout, results.dumps(document))
+        if self.structured:
+            self._write(self._stdout or sys.stdout, document)
 
     def _write(self, stream: TextIO, text: str) -> None:
         with self._lock:

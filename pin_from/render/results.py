@@ -16,6 +16,7 @@ from typing import Union
 from pin_from import __version__
 from pin_from.files import edit
 from pin_from.render.output import Error
+from pin_from.render.output import Json
 from pin_from.render.output import Result
 from pin_from.reference import Reference
 from pin_from.kinds.sites import Site
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 BOM = '\ufeff'
 Columns = tuple[int, int]
-Json = Union[None, bool, int, str, list['Json'], dict[str, 'Json']]
 
 # pin-from statuses; check-deprecated-tags adds supported, unsupported, deprecated, not-official.
 PINNED, WOULD_PIN, RE_PINNED, WOULD_RE_PIN = 'pinned', 'would-pin', 're-pinned', 'would-re-pin'

@@ -22,7 +22,7 @@ from pin_from.render.output import Error
 from pin_from.render.output import Result
 
 if TYPE_CHECKING:
-    from pin_from.render.results import Json
+    from pin_from.render.output import Json
 
 SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json'
 INFORMATION_URI = 'https://example.com/pin-from'  # the project's home, as in the README
