@@ -28,7 +28,7 @@ SLSA_V02 = 'https://slsa.dev/provenance/v0.2'
 
 
 class Pushed(NamedTuple):
-    index: str  # the tag's digest
+    index: str  # type: ignore[assignment]  # the tag's digest (the field shadows tuple.index)
     platforms: dict[str, str]  # 'os/arch' -> platform manifest digest
     attestations: dict[str, str]  # platform manifest digest -> attestation manifest digest
 

@@ -13,7 +13,15 @@ from pin_from.check_deprecated_tags import main
 from tests.data import DOCS, OFFICIAL_IMAGES
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    requests: list[tuple[str, str | None]]
+    status: int
+    url: str
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    server: _Server
+
     def log_message(self, *args):
         pass
 
@@ -28,7 +36,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def http_data():
     """OFFICIAL_IMAGES served over HTTP (Last-Modified + If-Modified-Since -> 304)."""
-    server = http.server.ThreadingHTTPServer(
+    server = _Server(
         ('127.0.0.1', 0), functools.partial(_Handler, directory=str(OFFICIAL_IMAGES)),
     )
     server.requests = []

@@ -54,7 +54,11 @@ def test_a_steady_run_reads_neither_scans_json_nor_lexes(tmp_path, monkeypatch):
     assert pin(cache_dir, path) == 0  # lexed once, listed clean
     read = []
     real = Cache._read_map
-    monkeypatch.setattr(Cache, '_read_map', lambda self, name: read.append(name) or real(self, name))
+
+    def read_map(self, name):
+        read.append(name)
+        return real(self, name)
+    monkeypatch.setattr(Cache, '_read_map', read_map)
     monkeypatch.setattr(dockerfile, 'scan', lambda text: (_ for _ in ()).throw(AssertionError('lexed')))
     assert pin(cache_dir, path) == 0
     assert SCANS_FILE not in read

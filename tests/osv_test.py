@@ -110,7 +110,8 @@ def test_alpine_record_matches_by_branch_and_apk_order():
     old = _p('pkg:apk/alpine/libcrypto3@3.3.1-r3?upstream=openssl&distro=alpine-3.20.3')
     new = _p('pkg:apk/alpine/libcrypto3@3.3.10-r0?upstream=openssl&distro=alpine-3.20.3')
     other_branch = _p('pkg:apk/alpine/libcrypto3@3.3.1-r3?upstream=openssl&distro=alpine-3.21.0')
-    found = findings([query_for(p) for p in (old, new, other_branch)], [advisory])
+    assert advisory is not None
+    found = findings([q for p in (old, new, other_branch) if (q := query_for(p)) is not None], [advisory])
     assert list(found.values())[0].version == '3.3.1-r3'
     assert len(found) == 1
     assert advisory.aliases == ('CVE-0000-0001',)
