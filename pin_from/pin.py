@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from pin_from.explain.report import Source
     from pin_from.steps.update import Result
     from pin_from.steps.update import Settle
+    from pin_from.signatures.gate import Gate
+    from pin_from.signatures.rules import Rule
 
 
 class _Run:
@@ -51,6 +53,8 @@ class _Run:
         self._http: Http | None = None
         self._client: Client | None = None
         self._libraries: dict[str, Library | str | None] = {}
+        self.signature_rules = _signature_rules(opts)  # checked before any file is read
+        self._gate: Gate | None = None
 
     def http(self) -> Http:
         with self._lock:
@@ -68,6 +72,16 @@ class _Run:
                 options = registry.Options(dict(self.opts.mirrors), self.opts.insecure, credentials.Lookup())
                 self._client = registry.Client(http, options)
             return self._client
+
+    def gate(self) -> Gate:
+        """The signature gate: the rules, over this run's registry client and cache."""
+        if self._gate is None:
+            from pin_from.registry.changes import Inspector
+            from pin_from.signatures.gate import Gate
+            self._gate = Gate(
+                self.signature_rules, self.client, lambda: Inspector(self.client(), self.cache), self.cache,
+            )
+        return self._gate
 
     def close(self) -> None:
         if self._http is not None:
@@ -132,6 +146,15 @@ class _Run:
         return self._libraries[name]
 
 
+def _signature_rules(opts: Options) -> tuple[Rule, ...]:
+    """The configuration file's [[signatures]] rules (a usage error naming the file and the rule)."""
+    if not opts.signatures:
+        return ()
+    from pin_from.signatures.rules import load_rules
+    directory = os.path.dirname(os.path.abspath(opts.config)) if opts.config else os.getcwd()
+    return load_rules(list(opts.signatures), directory, opts.config or 'the configuration file')
+
+
 def run(opts: Options, out: Output) -> int:
     state = _Run(opts, out)
     try:
@@ -149,12 +172,16 @@ def _run(state: _Run) -> int:
     status = cli.FAILED if batch.failed else cli.OK
 
     answers = state.resolve(batch.files)
+    named = dict(answers)  # what each tag names: the digest a signature must cover
     if opts.pin_platform is not None:
         answers = _pin_platform(state, batch.files, answers)
     if opts.verify:
         status |= _verify(state, batch.files, answers)
     result = _moves(state, batch.files, answers) if state.update else None
     moves = result.decided if result is not None else edit.NO_MOVES
+    if state.signature_rules:  # before any write: digests a rule covers must be signed
+        from pin_from.steps import signed
+        answers = signed.gate(state.gate(), batch.files, answers, named, moves, state.update)
     for loaded in batch.files:
         status |= _edit(state, loaded, answers, moves, memo)
     if memo is not None:
@@ -188,11 +215,18 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
         state.cache, state.rules(), state.client, lambda: Inspector(state.client(), state.cache), state.out.note,
     )
     status = cli.OK
-    for verdict in verifier.check(loaded, current):
+    verdicts = verifier.check(loaded, current)
+    for verdict in verdicts:
         if verdict.error:
             status = cli.FAILED
         if verdict.error or verdict.status == 'unrelated' or state.opts.verbose:
             state.out.at(verdict.path, verdict.site.line, verdict.text)
+    if state.signature_rules:
+        from pin_from.steps import signed
+        platforms = {(v.site.ref, v.site.ref.digest or ''): True for v in verdicts if v.status == 'platform-pin'}
+        for found in signed.verify(state.gate(), loaded, current, platforms, state.opts.verbose):
+            status |= cli.FAILED if found.error else cli.OK
+            state.out.at(found.path, found.line, found.text)
     return status
 
 
@@ -203,9 +237,13 @@ def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edi
     rows = update.moved(loaded, answers)
     inspector = Inspector(state.client(), state.cache)
     explainer = Explainer(inspector, state.osv()) if rows else None
-    return update.Updater(
+    result = update.Updater(
         inspector, list(state.opts.platform), state.source, explainer, _settle(state), state.first_seen,
     ).run(rows)
+    if result.moves:  # who signed each side; what the new digest lost
+        from pin_from.steps import signed
+        result = result._replace(moves=signed.annotate(state.gate(), result.moves))
+    return result
 
 
 def _settle(state: _Run) -> Settle | None:

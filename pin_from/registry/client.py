@@ -212,6 +212,21 @@ class Client:
         ep = endpoint(ref.registry, self.options)
         return self._by_digest(ep, ref, digest, 'blobs', cap).body
 
+    def referrers(
+            self, ref: Reference, digest: str, cap: int, page: str | None = None,
+    ) -> tuple[bytes, str | None] | None:
+        """One page of the OCI 1.1 referrers of ``digest`` (``GET /v2/<name>/referrers/<digest>``,
+        at most ``cap`` bytes) and the path of the next page, if its ``Link`` header names one
+        on the same repository's referrers; None when the registry has no referrers API (404)."""
+        ep = endpoint(ref.registry, self.options)
+        repo = ep.prefix + ref.repository
+        first = f'/v2/{repo}/referrers/{digest}'
+        try:
+            resp = self._get(ep, repo, 'GET', page or first, ref._replace(digest=digest), cap)
+        except NotFound:
+            return None
+        return resp.body, _next_page(resp.header('Link'), first)
+
     # plumbing
 
     def _by_digest(self, ep: Endpoint, ref: Reference, digest: str, kind: str, cap: int) -> Response:
@@ -374,6 +389,23 @@ def _token_from(body: bytes, ep: Endpoint) -> str:
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
         raise RegistryError(f'token service for {ep.name} answered without a usable token')
     return token
+
+
+_LINK_RE = re.compile(r'<([^>]{1,2048})>\s*;\s*rel="?next"?')
+
+
+def _next_page(link: str | None, first: str) -> str | None:
+    """The path and query of a ``Link: <...>; rel="next"`` that stays on ``first``."""
+    m = _LINK_RE.search(link or '')
+    if m is None:
+        return None
+    try:
+        parts = urlsplit(m.group(1))
+    except ValueError:
+        return None
+    if parts.path != first or parts.fragment:
+        return None
+    return f'{parts.path}?{parts.query}' if parts.query else None
 
 
 def _check_manifest(ep: Endpoint, resp: Response) -> None:
