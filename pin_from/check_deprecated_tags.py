@@ -3,7 +3,9 @@
 A tag of ``docker.io/library/<name>`` is supported iff it is listed in some
 entry's ``Tags`` or ``SharedTags`` of docker-library/official-images'
 ``library/<name>`` (bashbrew's rule). A missing file means the image is no
-longer official; a file without entries means it is deprecated.
+longer official; a file without entries means it is deprecated. With
+``--eol``, the release cycles a tag names are judged by their end-of-life
+dates too (:mod:`pin_from.support.eol_check`).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from pin_from.render.output import Output
 from pin_from.render.output import Result
 from pin_from.registry.policy import Policy
 from pin_from.kinds.sites import Site
+from pin_from.support import eol_check
 
 if TYPE_CHECKING:
     from pin_from.registry.http import Http
@@ -53,6 +56,7 @@ class _Data:
         self.docs_url = opts.docs_url
         self._lock = threading.Lock()
         self._http: Http | None = None
+        self.eol = eol_check.settings(opts)
 
     def http(self) -> Http:
         with self._lock:
@@ -190,34 +194,76 @@ def _run(opts: Options, out: Output, data: _Data) -> int:
         and not _supported(s, verdicts[s.ref.official_name])
     })
     notices = _map(data.notice, flagged)
+    eol, eol_status = _eol_check(data, out, [s for _, s in sites if _judged(s)], verdicts)
+    status |= eol_status
     for loaded, site in sites:
-        status |= _judge(out, loaded, site, verdicts, notices, opts.verbose)
+        status |= _judge(out, loaded, site, verdicts, notices, opts.verbose, eol)
     return status
+
+
+def _eol_check(
+        data: _Data, out: Output, sites: list[Site], verdicts: dict[str, Verdict],
+) -> tuple[eol_check.Check | None, int]:
+    """The end-of-life data (``--eol``), loaded once; a source that cannot be read is one line, exit 3."""
+    if data.eol is None or not sites:
+        return None, cli.OK
+    try:
+        check = eol_check.Check.load(data.eol, data.fetcher)
+    except PinFromError as e:
+        out.error(eol_check.unreadable(e))
+        return None, cli.FAILED
+    # whether an operating system is an official image (bookworm names Debian, stable no official one)
+    wanted = check.base_candidates({s.ref.effective_tag for s in sites}) - set(verdicts)
+    more = _map(data.verdict, sorted(wanted))
+    check.index(lambda name: (verdicts.get(name) or more.get(name) or Verdict(None)).library is not None)
+    return check, cli.OK
 
 
 def _judge(
         out: Output, loaded: files.Loaded, site: Site, verdicts: dict[str, Verdict],
-        notices: dict[str, Notice | None], verbose: bool,
+        notices: dict[str, Notice | None], verbose: bool, eol: eol_check.Check | None = None,
 ) -> int:
     if not _judged(site):
         reason = _skip_reason(site)
         out.result(results.at_site(loaded, site, 'skipped', None, None, reason),
                    [f'skipped {site.text}: {reason}'] if verbose else [])
         return cli.OK
+    result, lines, status = _library_judgement(loaded, site, verdicts, notices)
+    if eol is None:
+        out.result(result, lines)
+        return status
+    lib = verdicts[site.ref.official_name].library
+    listed = None if lib is None else sorted(lib.tags)
+    judged = eol.judge(site.ref.official_name, site.ref.effective_tag, listed)
+    out.result(result._replace(lifecycles=judged.lifecycles), lines)
+    for said in judged.said:
+        out.said(loaded.path, site.line, said[0])
+        for more in said[1:]:
+            out.said_more(more)
+    if verbose:
+        quiet = [lc.message for lc in judged.lifecycles if lc.level == 'none']
+        if judged.why_none is not None:
+            quiet.insert(0, f'{_shown(site)}: no end-of-life verdict: {judged.why_none}')
+        for text in quiet:
+            out.said(loaded.path, site.line, text)
+    return status | (cli.CHANGED if judged.failed else cli.OK)
+
+
+def _library_judgement(
+        loaded: files.Loaded, site: Site, verdicts: dict[str, Verdict], notices: dict[str, Notice | None],
+) -> tuple[Result, list[str], int]:
+    """What the library says about a judged reference: its result, its lines, the exit status."""
     tag = site.ref.effective_tag
     verdict = verdicts[site.ref.official_name]
     if verdict.error is not None:
         said = isinstance(verdict.error, Unavailable)  # said once for the run
-        out.result(results.at_site(loaded, site, 'error', tag, None, str(verdict.error)),
-                   [] if said else [f'{_shown(site)}: {verdict.error}'])
-        return cli.FAILED
+        return (results.at_site(loaded, site, 'error', tag, None, str(verdict.error)),
+                [] if said else [f'{_shown(site)}: {verdict.error}'], cli.FAILED)
     if _supported(site, verdict):
-        out.result(results.at_site(loaded, site, 'supported', tag, tag))
-        return cli.OK
+        return results.at_site(loaded, site, 'supported', tag, tag), [], cli.OK
     notice = notices[site.ref.official_name]
     lines = _finding(site, verdict) + _notice_lines(notice)
-    out.result(_found(loaded, site, verdict, notice, lines[0]), lines)
-    return cli.CHANGED
+    return _found(loaded, site, verdict, notice, lines[0]), lines, cli.CHANGED
 
 
 def _found(loaded: files.Loaded, site: Site, verdict: Verdict, notice: Notice | None, reason: str) -> Result:
@@ -250,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--library-ttl', type=cli.ttl, default=sources.DEFAULT_TTL, metavar='SECONDS',
         help=f'how long fetched files stay fresh (default {sources.DEFAULT_TTL})',
     )
+    eol_check.add_options(parser)
     return parser
 
 

@@ -54,3 +54,7 @@ class LibraryError(PinFromError):
 
 class LibraryUnavailable(LibraryError, Unavailable):
     """A library source that could not answer (see Unavailable)."""
+
+
+class EolError(PinFromError):
+    """End-of-life data (``--eol``) that could not be read or parsed."""

@@ -41,7 +41,7 @@ KEYS = frozenset({
     'cache-dir', 'offline', 'timeout', 'verbose', 'kinds', 'format', 'library-url',  # both hooks
     'registry-mirror', 'insecure-registry', 'jobs', 'check', 'cache-ttl', 'refresh', 'verify',  # pin-from
     'update', 'report', 'platform', 'min-age', 'pin-platform', 'osv',
-    'docs-url', 'library-ttl',  # check-deprecated-tags
+    'docs-url', 'library-ttl', 'eol', 'eol-warn', 'eol-fail-within',  # check-deprecated-tags
     'signatures',
 })
 NOT_IN_FILES = frozenset({'help', 'version', 'filenames', 'config'})
@@ -54,9 +54,10 @@ ENV = {
     'docs_url': 'PIN_FROM_DOCS_URL',
     'min_age': 'PIN_FROM_MIN_AGE',
     'osv': 'PIN_FROM_OSV',
+    'eol': 'PIN_FROM_EOL',
 }
 # values that name a path: relative to the configuration file's directory when they come from it
-PATHS = frozenset({'cache_dir', 'report', 'library_url', 'docs_url', 'osv'})
+PATHS = frozenset({'cache_dir', 'report', 'library_url', 'docs_url', 'osv', 'eol'})
 # pin-from options that only mean something with --update (on the command line)
 NEED_UPDATE = ('report', 'platform', 'min_age', 'library_url', 'osv')
 
@@ -93,6 +94,9 @@ class Options(NamedTuple):
     # check-deprecated-tags
     docs_url: str = ''
     library_ttl: float = 0.0
+    eol: str | None = None  # --eol: where end-of-life data comes from (None: no end-of-life check)
+    eol_warn: float = 90 * 24 * 60 * 60  # seconds
+    eol_fail_within: float | None = None  # seconds
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> dict[str, Any]:
@@ -216,6 +220,9 @@ def _options(hook: str, v: Mapping[str, Any], cfg: config.Config) -> Options:
         osv=str(v.get('osv') or '') or None,
         docs_url=str(v.get('docs_url') or sources.DEFAULT_DOCS_URL),
         library_ttl=float(v.get('library_ttl', 0.0)),
+        eol=str(v.get('eol') or '') or None,
+        eol_warn=float(v.get('eol_warn') or Options._field_defaults['eol_warn']),
+        eol_fail_within=v.get('eol_fail_within'),
     )
 
 
@@ -251,6 +258,7 @@ def _check(opts: Options, given: Mapping[str, Any]) -> None:
             sources.check_library_dir(opts.library_url, '--library-url')
         if not sources.is_url(opts.docs_url):
             sources.check_docs_dir(opts.docs_url, '--docs-url')
+        _check_eol(opts, given)
         return
     if not opts.update:
         for dest in NEED_UPDATE:
@@ -264,6 +272,17 @@ def _check(opts: Options, given: Mapping[str, Any]) -> None:
     if not sources.is_url(opts.library_url):
         sources.check_library_dir(opts.library_url, '--library-url')
     _check_osv(opts.osv)
+
+
+def _check_eol(opts: Options, given: Mapping[str, Any]) -> None:
+    """An end-of-life source must be there before any file is read; its windows need one."""
+    if opts.eol is None:
+        for dest in ('eol_warn', 'eol_fail_within'):
+            if given.get(dest) is not None:
+                raise UsageError(f'--{dest.replace("_", "-")} needs --eol (or PIN_FROM_EOL)')
+        return
+    from pin_from.support import endoflife
+    endoflife.check_source(opts.eol)
 
 
 def _check_report_path(path: str) -> None:

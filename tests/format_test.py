@@ -251,7 +251,10 @@ def test_check_deprecated_tags_sarif_for_code_scanning(tmp_path, capsys, monkeyp
     driver = run['tool']['driver']
     assert driver['name'] == 'pin-from' and driver['version'] and driver['informationUri'].startswith('https://')
     rules = [r['id'] for r in driver['rules']]
-    assert rules == ['unsupported-tag', 'deprecated-image', 'not-official']
+    assert rules == [
+        'unsupported-tag', 'deprecated-image', 'not-official',
+        'end-of-life', 'near-end-of-life', 'base-end-of-life', 'base-near-end-of-life',
+    ]
     assert all(r['help']['text'] and r['shortDescription']['text'] for r in driver['rules'])
     assert run['columnKind'] == 'unicodeCodePoints'
     assert run['invocations'][0]['executionSuccessful'] is True

@@ -45,6 +45,21 @@ class Result(NamedTuple):
     suggestions: tuple[str, ...] = ()
     notice: str | None = None
     alternatives: tuple[str, ...] = ()
+    lifecycles: tuple[Lifecycle, ...] = ()
+
+
+class Lifecycle(NamedTuple):
+    """An end-of-life verdict on a reference (``check-deprecated-tags --eol``), ready to print."""
+
+    subject: str  # image (its own release cycle) or base (the base system's, from a tag suffix)
+    product: str  # the endoflife.date product: python, debian
+    cycle: str  # its release cycle: 3.12, 11
+    title: str  # Python 3.12, Debian 11 (Bullseye)
+    eol: str | None  # the end-of-life date (YYYY-MM-DD), when known
+    status: str  # end-of-life, near-end-of-life, supported
+    level: str  # error (fails the run), warning, none
+    message: str
+    suggestion: str | None  # image:tag to move to
 
 
 class Error(NamedTuple):
@@ -122,6 +137,11 @@ class Output:
         """A text-mode line about a reference whose :class:`Result` was given apart."""
         if not self.structured:
             self.at(path, line, text)
+
+    def said_more(self, text: str) -> None:
+        """A text-mode continuation line (indented, no location) of a line given by :meth:`said`."""
+        if not self.structured:
+            self._write(self._stdout or sys.stdout, terminal(text))
 
     def finish(self, document: str) -> None:
         """Structured: print the one document (nothing in text mode)."""

@@ -93,6 +93,8 @@ def _result(result: Result) -> dict[str, Json]:
         ret['notice'] = result.notice
     if result.alternatives:
         ret['alternatives'] = list(result.alternatives)
+    if result.lifecycles:
+        ret['end_of_life'] = [dict(lc._asdict()) for lc in result.lifecycles]
     return ret
 
 

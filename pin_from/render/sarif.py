@@ -1,7 +1,8 @@
 """``check-deprecated-tags --format sarif``: SARIF 2.1.0 for GitHub code scanning.
 
 One rule per kind of finding (``unsupported-tag``, ``deprecated-image``,
-``not-official``); each finding is a result at the reference's line and
+``not-official``, and with ``--eol`` ``end-of-life``, ``near-end-of-life``,
+``base-end-of-life``, ``base-near-end-of-life``); each finding is a result at the reference's line and
 columns (Unicode code points, ``run.columnKind``), its file relative to the
 working directory (the repository root under pre-commit and in CI) under
 ``%SRCROOT%``. Errors and notes become the invocation's notifications;
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from pin_from import __version__
 from pin_from.escape import terminal
 from pin_from.render.output import Error
+from pin_from.render.output import Lifecycle
 from pin_from.render.output import Result
 
 if TYPE_CHECKING:
@@ -57,6 +59,31 @@ RULES = (
         'Image is no longer an official image',
         'docker-library/official-images has no library/<name> file: the image is no longer an official image, '
         'and Docker Hub may remove it. Move to a maintained image.',
+    ),
+    Rule(
+        'end-of-life', 'eol:image:end-of-life', 'EndOfLife',
+        'Release cycle past its end of life',
+        'The release cycle the tag names (Python 3.8, Node.js 18) has reached its end of life on endoflife.date: '
+        'no more fixes upstream, even while the image is still built. The message names a supported tag of the '
+        'same variant.',
+    ),
+    Rule(
+        'near-end-of-life', 'eol:image:near-end-of-life', 'NearEndOfLife',
+        'Release cycle near its end of life',
+        'The release cycle the tag names reaches its end of life on endoflife.date within the warning window '
+        '(--eol-warn). Plan the move; the message names a supported tag of the same variant.',
+    ),
+    Rule(
+        'base-end-of-life', 'eol:base:end-of-life', 'BaseEndOfLife',
+        'Base system past its end of life',
+        'The base system the tag names in its suffix (bullseye, focal, alpine3.18) has reached its end of life '
+        'on endoflife.date. The message names a tag of the same variant on a supported base system.',
+    ),
+    Rule(
+        'base-near-end-of-life', 'eol:base:near-end-of-life', 'BaseNearEndOfLife',
+        'Base system near its end of life',
+        'The base system the tag names in its suffix reaches its end of life on endoflife.date within the '
+        'warning window (--eol-warn).',
     ),
 )
 _BY_STATUS = {r.status: i for i, r in enumerate(RULES)}
@@ -112,6 +139,35 @@ def _result(result: Result) -> dict[str, Json]:
     }
 
 
+def _lifecycle(result: Result, lifecycle: Lifecycle) -> dict[str, Json]:
+    index = _BY_STATUS[f'eol:{lifecycle.subject}:{lifecycle.status}']
+    text = lifecycle.message + '.'
+    if lifecycle.suggestion:
+        text += f' Suggestion: {lifecycle.suggestion}.'
+    properties: dict[str, Json] = {
+        'image': result.image, 'product': lifecycle.product, 'cycle': lifecycle.cycle, 'eol': lifecycle.eol,
+        'suggestion': lifecycle.suggestion,
+    }
+    return {
+        'ruleId': RULES[index].id,
+        'ruleIndex': index,
+        'level': lifecycle.level,
+        'message': {'text': terminal(text)},
+        'locations': [_location(result.path, result.line, result.columns)],
+        'properties': properties,
+    }
+
+
+def _results(results: Sequence[Result]) -> list[Json]:
+    """The library's finding on each reference, then its end-of-life verdicts worth a word."""
+    found: list[Json] = []
+    for result in results:
+        if result.status in _BY_STATUS:
+            found.append(_result(result))
+        found += [_lifecycle(result, lc) for lc in result.lifecycles if lc.level != 'none']
+    return found
+
+
 def _rule(rule: Rule) -> dict[str, Json]:
     return {
         'id': rule.id,
@@ -120,7 +176,7 @@ def _rule(rule: Rule) -> dict[str, Json]:
         'fullDescription': {'text': rule.help},
         'help': {'text': rule.help, 'markdown': rule.help.replace('library/<name>', '`library/<name>`')},
         'helpUri': INFORMATION_URI,
-        'defaultConfiguration': {'level': 'error'},
+        'defaultConfiguration': {'level': 'warning' if rule.status.endswith(':near-end-of-life') else 'error'},
         'properties': {'tags': ['maintainability', 'containers']},
     }
 
@@ -161,6 +217,6 @@ def log(
         'tool': {'driver': driver},
         'invocations': [invocation],
         'columnKind': 'unicodeCodePoints',
-        'results': [_result(r) for r in results if r.status in _BY_STATUS],
+        'results': _results(results),
     }
     return {'$schema': SCHEMA, 'version': '2.1.0', 'runs': [run]}

@@ -1,7 +1,8 @@
 """Text files from a base URL or a local directory, cached with revalidation.
 
 Used for docker-library's ``library/<name>`` files and ``<name>/deprecated.md``
-notices, under the one cache policy (:mod:`pin_from.registry.policy`): a copy younger
+notices, and for endoflife.date's API answer (``--eol URL``), under the one
+cache policy (:mod:`pin_from.registry.policy`): a copy younger
 than the TTL is used without a request; an older one is revalidated with
 ``If-None-Match`` / ``If-Modified-Since`` (a 304 costs no body); if the server
 cannot answer (unreachable, timeout, 429, 5xx) the stale copy stands in with a
@@ -45,11 +46,11 @@ class _Copy(NamedTuple):
     last_modified: str | None
 
 
-def _valid_copy(value: object) -> bool:
+def _valid_copy(value: object, cap: int = MAX_SIZE) -> bool:
     return (
         isinstance(value, list) and len(value) == 3
         and all(v is None or isinstance(v, str) for v in value)
-        and (value[0] is None or len(value[0]) <= MAX_SIZE)
+        and (value[0] is None or len(value[0]) <= cap)
     )
 
 
@@ -101,14 +102,17 @@ class Fetcher:
         """The file's text, or None when it does not exist."""
         if not is_url(base):
             return _read_local(os.path.join(base, *relpath.split('/')))
-        url = _join(base, relpath)
+        return self.fetch(_join(base, relpath))
+
+    def fetch(self, url: str, cap: int = MAX_SIZE) -> str | None:
+        """The text at ``url`` (at most ``cap`` bytes) under the cache policy, or None on a 404."""
         key = f'url:{url}'
-        found = self.cache.get(key, _valid_copy)
+        found = self.cache.get(key, lambda value: _valid_copy(value, cap))
         cached = None if found is None else policy.Cached(_Copy(*found.value), found.age)
         fetched: list[_Copy] = []
 
         def fetch(stale: _Copy | None) -> _Copy:
-            fetched.append(self._download(url, stale))
+            fetched.append(self._download(url, stale, cap))
             return fetched[-1]
         try:
             copy = policy.get(self.rules, cached, fetch, url, self._note)
@@ -118,7 +122,7 @@ class Fetcher:
             self.cache.set(key, list(copy))
         return copy.text
 
-    def _download(self, url: str, stale: _Copy | None) -> _Copy:
+    def _download(self, url: str, stale: _Copy | None, cap: int) -> _Copy:
         from pin_from.registry.http import BodyError
         from pin_from.registry.http import TransportError
         headers = {}
@@ -127,7 +131,7 @@ class Fetcher:
         if stale is not None and stale.last_modified:
             headers['If-Modified-Since'] = stale.last_modified
         try:
-            resp = self._http().request('GET', url, headers=headers, cap=MAX_SIZE, follow=True)
+            resp = self._http().request('GET', url, headers=headers, cap=cap, follow=True)
         except TransportError as e:
             raise LibraryUnavailable(f'{url}: {e}') from None
         except BodyError as e:
