@@ -87,9 +87,9 @@ def test_findings_show_image_and_tag_without_the_digest(tmp_path, capsys):
 
 def test_exit_codes_tell_changed_from_failed(registry, unique_repo, tmp_path):
     push_image(registry.url, unique_repo, 'v1', platforms=(('linux', 'amd64'),))
-    good = tmp_path / 'good'
+    good = tmp_path / 'good.Dockerfile'
     good.write_text(f'FROM {registry.host}/{unique_repo}:v1\n')
-    bad = tmp_path / 'bad'
+    bad = tmp_path / 'bad.Dockerfile'
     bad.write_text(f'FROM {registry.host}/{unique_repo}:nope\n')
     assert pin.main(['--check', str(good)]) == 1  # would change
     assert pin.main(['--check', str(good), str(bad)]) == 3  # an error wins over a change

@@ -305,7 +305,7 @@ def test_pin_with_a_credential_helper_run_once(
     digests = [_push(server, repo) for repo in repos]
     helper = helpers('pintest', alice(server.host))
     docker_config({'credHelpers': {server.host: 'pintest'}})
-    one, two = tmp_path / 'one', tmp_path / 'two'
+    one, two = tmp_path / 'one.Dockerfile', tmp_path / 'two.Dockerfile'
     one.write_text(f'FROM {server.host}/{repos[0]}:v1\nFROM {server.host}/{repos[1]}:v1\n')
     two.write_text(f'FROM {server.host}/{repos[2]}:v1\n')
 

@@ -173,9 +173,9 @@ def test_slow_past_timeout(tmp_path, capsys, proxy, image) -> None:
 def test_registry_stops_mid_run(tmp_path, capsys, proxy, image) -> None:
     (first, digest), (second, _) = sorted([image(), image()])
     proxy.add(Stop(), path=f'{second}{MANIFESTS}')  # asked after the first (--jobs 1)
-    good = dockerfile(tmp_path, 'good', f'{proxy.host}/{first}:v1')
-    bad = dockerfile(tmp_path, 'bad', f'{proxy.host}/{second}:v1')
-    mixed = dockerfile(tmp_path, 'mixed', f'{proxy.host}/{first}:v1', f'{proxy.host}/{second}:v1')
+    good = dockerfile(tmp_path, 'good.Dockerfile', f'{proxy.host}/{first}:v1')
+    bad = dockerfile(tmp_path, 'bad.Dockerfile', f'{proxy.host}/{second}:v1')
+    mixed = dockerfile(tmp_path, 'mixed.Dockerfile', f'{proxy.host}/{first}:v1', f'{proxy.host}/{second}:v1')
     before = mixed.read_text()
 
     rc, out, err = run(capsys, '--jobs', '1', str(good), str(bad), str(mixed))
@@ -196,9 +196,9 @@ def test_partial_failure_writes_only_files_that_fully_resolved(
 ) -> None:
     (ok, digest), (failing, _) = image(), image()
     proxy.add(Status(502), path=f'{failing}{MANIFESTS}')
-    good = dockerfile(tmp_path, 'good', f'{proxy.host}/{ok}:v1')
-    missing = dockerfile(tmp_path, 'missing', f'{proxy.host}/{ok}:v1', f'{proxy.host}/{ok}:no-such-tag')
-    broken = dockerfile(tmp_path, 'broken', f'{proxy.host}/{failing}:v1')
+    good = dockerfile(tmp_path, 'good.Dockerfile', f'{proxy.host}/{ok}:v1')
+    missing = dockerfile(tmp_path, 'missing.Dockerfile', f'{proxy.host}/{ok}:v1', f'{proxy.host}/{ok}:no-such-tag')
+    broken = dockerfile(tmp_path, 'broken.Dockerfile', f'{proxy.host}/{failing}:v1')
 
     rc, out, err = run(capsys, str(good), str(missing), str(broken))
 
@@ -216,10 +216,10 @@ def test_partial_failure_writes_only_files_that_fully_resolved(
 def test_stale_answer_is_used_when_the_registry_is_gone(tmp_path, capsys, proxy, image) -> None:
     repo, digest = image()
     ref = f'{proxy.host}/{repo}:v1'
-    first = dockerfile(tmp_path, 'first', ref)
+    first = dockerfile(tmp_path, 'first.Dockerfile', ref)
     assert run(capsys, str(first))[0] == 1  # fills the cache
     proxy.stop()
-    second = dockerfile(tmp_path, 'second', ref)
+    second = dockerfile(tmp_path, 'second.Dockerfile', ref)
 
     rc, out, err = run(capsys, '--cache-ttl', '0', str(second))
 
@@ -306,8 +306,8 @@ def test_trusted_ca_bundle_or_insecure_registry_get_through(
 ) -> None:
     proxy, cert = tls_proxy
     repo, digest = image()
-    one = dockerfile(tmp_path, 'one', f'{proxy.host}/{repo}:v1')
-    two = dockerfile(tmp_path, 'two', f'{proxy.host}/{repo}:v1')
+    one = dockerfile(tmp_path, 'one.Dockerfile', f'{proxy.host}/{repo}:v1')
+    two = dockerfile(tmp_path, 'two.Dockerfile', f'{proxy.host}/{repo}:v1')
 
     assert run(capsys, '--insecure-registry', proxy.host, str(one))[0] == 1
     monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(cert))

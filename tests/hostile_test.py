@@ -241,10 +241,17 @@ BUSYBOX_LIBRARY = (
 )
 
 
-def _fifo(directory: Path) -> Path:
+def _fifo(directory: Path, name: str = 'fifo') -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(directory / 'fifo')
-    return directory / 'fifo'
+    os.mkfifo(directory / name)
+    return directory / name
+
+
+def _dev_zero(directory: Path) -> Path:
+    """/dev/zero under a Dockerfile's name (a file of no known kind is never read)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / 'zero.Dockerfile').symlink_to('/dev/zero')
+    return directory / 'zero.Dockerfile'
 
 
 def _file_argument(directory: Path, hook: str, path: Path, bound: float) -> Scenario:
@@ -297,8 +304,8 @@ def bounded_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             'retry-after': _registry(root / 'e', s['retry-after'], (V2_OK, '^/v2/$'),
                                      (Status(429, {'Retry-After': '60'}), '/manifests/'), bound=15.0),
             # item 5: FIFOs block
-            'fifo-dockerfile': _file_argument(root / 'f', 'pin-from', _fifo(root / 'f' / 'x'), 5.0),
-            'fifo-dockerfile-check': _file_argument(root / 'g', 'check-deprecated-tags', _fifo(root / 'g' / 'x'), 5.0),
+            'fifo-dockerfile': _file_argument(root / 'f', 'pin-from', _fifo(root / 'f' / 'x', 'Dockerfile'), 5.0),
+            'fifo-dockerfile-check': _file_argument(root / 'g', 'check-deprecated-tags', _fifo(root / 'g' / 'x', 'Dockerfile'), 5.0),
             'fifo-library': _local_library(root / 'h', lambda d: _fifo(d / 'x')),
             # item 6: unbounded memory
             'token-endless': _registry(root / 'i', s['token-endless'], (bearer_challenge(s['token-endless']), '^/v2/$'),
@@ -311,7 +318,7 @@ def bounded_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             'library-endless': _library(root / 'l', s['library-endless'],
                                         Endless({'Content-Type': 'text/plain'}, b'Maintainers: x\n', b' ' * 65536)),
             'library-dev-zero': _local_library(root / 'm', lambda d: Path('/dev/zero')),
-            'dockerfile-dev-zero': _file_argument(root / 'n', 'pin-from', Path('/dev/zero'), 15.0),
+            'dockerfile-dev-zero': _file_argument(root / 'n', 'pin-from', _dev_zero(root / 'n' / 'x'), 15.0),
             'credential-flood': _credential_flood(root / 'o', s['credential-flood']),
         }
         outcomes = run_all(scenarios)

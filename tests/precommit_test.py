@@ -114,3 +114,83 @@ def test_scheduled_update_hook_repins_and_writes_the_report(
     assert dockerfile.read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{new}\n'
     report = (work / 'pin-from-report.md').read_text()
     assert old in report and new in report and '`APP_VERSION` `1.0.0` → `1.0.1`' in report
+
+
+def test_the_files_pattern_is_the_kinds_pattern_and_matches_what_they_recognise():
+    import re
+
+    import yaml
+
+    from pin_from import kinds
+    hooks = {h['id']: h for h in yaml.safe_load((ROOT / '.pre-commit-hooks.yaml').read_text())}
+    for hook in ('pin-from', 'check-deprecated-tags'):
+        assert hooks[hook]['files'] == kinds.FILES_PATTERN, hook
+    pattern = re.compile(kinds.FILES_PATTERN)
+    names = (
+        'Dockerfile', 'Dockerfile-dev', 'docker/Dockerfile.prod', 'build.containerfile', 'app.Dockerfile',
+        'Containerfile', 'compose.yaml', 'k8s/deploy.yml', '.github/workflows/ci.yml', 'action.yaml',
+        '.gitlab-ci.yml', 'base/Kustomization', 'README.md', 'gen.sh', 'mydockerfile', 'dockerfiles/notes', 'Makefile',
+    )
+    for name in names:
+        assert bool(pattern.search(name)) == (kinds.kind_for(name) is not None), name
+
+
+def test_dockerfiles_pre_commit_does_not_type_as_such_reach_the_hook(
+        hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
+):
+    repo_path, rev = hook_repo
+    digest = push_image(registry.url, unique_repo, '1.0')
+    work = tmp_path / 'project'
+    (work / 'docker').mkdir(parents=True)
+    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
+    (work / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n',
+    )
+    line = f'FROM {registry.host}/{unique_repo}:1.0\n'
+    names = ('Dockerfile-dev', 'docker/Dockerfile.prod', 'build.containerfile')
+    for name in names:
+        (work / name).write_text(line)
+    (work / 'notes.md').write_text(line)
+    git('init', '-q', cwd=work, env=env)
+    subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
+    git('add', '-A', cwd=work, env=env)
+
+    first = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    assert first.returncode != 0, first.stdout + first.stderr
+    for name in names:
+        assert (work / name).read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{digest}\n', name
+    assert (work / 'notes.md').read_text() == line
+
+
+def test_the_manual_hook_takes_the_whole_repository_in_one_run(
+        hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
+):
+    """pre-commit splits a long file list into several runs, each overwriting the report: the
+    hook names no files, pin-from takes the repository (here: given one file, both move)."""
+    repo_path, rev = hook_repo
+    old = push_image(registry.url, unique_repo, '1.0', seed='old')
+    work = tmp_path / 'project'
+    (work / 'deploy').mkdir(parents=True)
+    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
+    (work / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n'
+        f'    -   id: pin-from-update\n        args: [--report, pin-from-report.md]\n',
+    )
+    image = f'{registry.host}/{unique_repo}:1.0'
+    (work / 'Dockerfile').write_text(f'FROM {image}@{old}\n')
+    (work / 'deploy' / 'pod.yaml').write_text(
+        f'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: {image}@{old}\n',
+    )
+    git('init', '-q', cwd=work, env=env)
+    git('add', '-A', cwd=work, env=env)
+    new = push_image(registry.url, unique_repo, '1.0', seed='new')
+
+    scheduled = subprocess.run(
+        (PRE_COMMIT, 'run', 'pin-from-update', '--hook-stage', 'manual', '--files', 'Dockerfile'),
+        cwd=work, env=env, capture_output=True, text=True,
+    )
+    assert scheduled.returncode == 1, scheduled.stdout + scheduled.stderr
+    assert (work / 'Dockerfile').read_text() == f'FROM {image}@{new}\n'
+    assert f'image: {image}@{new}\n' in (work / 'deploy' / 'pod.yaml').read_text()
+    report = (work / 'pin-from-report.md').read_text()
+    assert '`Dockerfile:1`' in report and '`deploy/pod.yaml:6`' in report

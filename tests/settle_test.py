@@ -135,7 +135,7 @@ def test_pin_platform_pins_new_references_to_that_platform(registry, repo, tmp_p
     path.write_text(f'FROM {registry.host}/{repo}:v1\n')
     assert main(['--pin-platform', 'linux/arm64', str(path)]) == 1
     assert path.read_text() == f'FROM {registry.host}/{repo}:v1@{arm}\n'
-    other = tmp_path / 'Other'
+    other = tmp_path / 'Other.Dockerfile'
     other.write_text(f'FROM {registry.host}/{repo}:v1\n')
     assert main(['--pin-platform', 'linux/riscv64', str(other)]) == 3
     assert f'has no linux/riscv64 image' in capsys.readouterr().out

@@ -41,7 +41,7 @@ def test_read_regular_reads_a_file_that_says_it_is_empty():
         ('.gitlab-ci.yml', 'gitlab-ci'),
         ('compose.yaml/', 'compose'),  # as before: the name of a path with a trailing slash
         ('deploy.yaml/.', 'kubernetes'),
-        ('composer.yaml.bak', 'dockerfile'),
+        ('composer.yaml.bak', None),  # no known kind: never read
     ),
 )
 def test_kinds_by_name(path, kind):

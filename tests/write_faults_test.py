@@ -121,10 +121,11 @@ def test_missing_file(cache_dir, tmp_path, capsys):
 
 
 def test_directory_instead_of_a_file(cache_dir, tmp_path, capsys):
+    """A directory is a directory argument (the files of known kinds under it), whatever its name."""
     path = tmp_path / 'Dockerfile'
     path.mkdir()
-    assert pin(cache_dir, path) == 3
-    assert capsys.readouterr().out == f'{path}: is a directory\n'
+    assert pin(cache_dir, path) == 0
+    assert capsys.readouterr().out == ''
     assert path.is_dir() and list(path.iterdir()) == []
 
 

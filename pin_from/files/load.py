@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from typing import AbstractSet
+from typing import Iterator
 from typing import NamedTuple
 from typing import Sequence
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from pin_from.files.memo import Memo
 
 MAX_FILE = 8 * 1024 * 1024
+NO_KIND = f'skipped: its name is not one of a known kind ({", ".join(kinds.KINDS)}); not read'
 
 
 class Missing(FileError):
@@ -112,20 +114,23 @@ def decode(data: bytes) -> str:
         raise FileError('not valid UTF-8', line) from None
 
 
-def load(path: str, data: bytes | None = None) -> Loaded:
-    """Read (unless ``data`` is given), decode and scan one file. Raises FileError."""
+def load(path: str, data: bytes | None = None, kind: str | None = None) -> Loaded:
+    """Read (unless ``data`` is given), decode and scan one file as ``kind``
+    (by default, the kind its name says). Raises FileError."""
     if data is None:
         data = read_regular(path, MAX_FILE)
     text = decode(data)
-    kind = kinds.kind_for(path)
+    if kind is None:
+        kind = kinds.kind_for(path)
+        if kind is None:
+            raise FileError(NO_KIND)
     return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind)
 
 
-def load_memoised(path: str, memo: Memo) -> Loaded:
+def load_memoised(path: str, memo: Memo, kind: str) -> Loaded:
     """The file, with only the sites that still need pinning when the memo knows its content."""
     from pin_from.files.memo import from_rows
     data = read_regular(path, MAX_FILE)
-    kind = kinds.kind_for(path)
     found = memo.recall(kind, data)
     if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
         return Loaded(path, data, '', Scan((), (), ()), kind)
@@ -134,7 +139,7 @@ def load_memoised(path: str, memo: Memo) -> Loaded:
         scan = from_rows(found, text)
         if scan is not None:
             return Loaded(path, data, text, scan, kind)
-    loaded = load(path, data)
+    loaded = load(path, data, kind)
     memo.remember(kind, data, loaded.scan)
     return loaded
 
@@ -148,21 +153,53 @@ def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
     return ret
 
 
+def _expand(
+        paths: Sequence[str], verbose: bool, only: AbstractSet[str] | None, overrides: kinds.Overrides,
+        said: list[Finding],
+) -> Iterator[tuple[str, str | None]]:
+    """Each path with its kind; a directory's files instead of it (with -v, a
+    line naming the kinds chosen there; files of no known kind are said one by one)."""
+    from pin_from.files import tree
+    seen: set[str] = set()
+    for path in paths:
+        if not tree.is_directory(path):
+            if path not in seen:
+                seen.add(path)
+                yield path, kinds.kind_for(path, overrides)
+            continue
+        listing = tree.list_files(path)
+        chosen = [(f, kinds.kind_for(f, overrides)) for f in listing.files if f not in seen]
+        if verbose:
+            found = sorted({k for _, k in chosen if k is not None and (only is None or k in only)})
+            count = sum(1 for _, k in chosen if k is not None and (only is None or k in only))
+            said.append(Finding(path, None, (
+                f'directory: {count} file{"s" * (count != 1)} of kind {", ".join(found) or "(none)"} '
+                f'({listing.how})'), False))
+        for f, kind in chosen:
+            seen.add(f)
+            if kind is not None or verbose:  # unknown kinds under a directory only matter to -v
+                yield f, kind
+
+
 def load_all(
         paths: Sequence[str], verbose: bool, memo: Memo | None = None,
-        only: AbstractSet[str] | None = None,
+        only: AbstractSet[str] | None = None, overrides: kinds.Overrides = (),
 ) -> Batch:
-    """Every file (of the kinds in ``only``), scanned; with a ``memo``, only files
-    that need pinning are kept (unchanged, pinned files are known clean without
-    being lexed)."""
+    """Every file of a known kind (of the kinds in ``only``), scanned; with a
+    ``memo``, only files that need pinning are kept (unchanged, pinned files are
+    known clean without being lexed). A file of no known kind is not read."""
     batch = Batch([], [])
-    for path in paths:
-        if only is not None and kinds.kind_for(path) not in only:
+    for path, kind in _expand(paths, verbose, only, overrides, batch.findings):
+        if kind is None and not os.path.lexists(path):
+            batch.findings.append(Finding(path, None, 'no such file', True))  # a named file must be there
+            continue
+        if kind is None or (only is not None and kind not in only):
             if verbose:
-                batch.findings.append(Finding(path, None, f'skipped: a {kinds.kind_for(path)} file, not in --kinds', False))
+                why = NO_KIND if kind is None else f'skipped: a {kind} file, not in --kinds'
+                batch.findings.append(Finding(path, None, why, False))
             continue
         try:
-            loaded = load_memoised(path, memo) if memo is not None else load(path)
+            loaded = load_memoised(path, memo, kind) if memo is not None else load(path, kind=kind)
         except FileError as e:
             batch.findings.append(Finding(path, e.line, str(e), True))
             continue

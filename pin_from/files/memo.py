@@ -92,8 +92,8 @@ class Memo:
 
     def remember(self, kind: str, data: bytes, scan: Scan) -> None:
         """A fresh scan of this content (never one with problems)."""
-        if not scan.problems:
-            self.new[self.key(kind, data)] = rows(scan)
+        if not scan.problems and not any(s.form for s in scan.sites if s.ref.digest is None):
+            self.new[self.key(kind, data)] = rows(scan)  # a reference in parts is not memoised until it is pinned
 
     def written(self, kind: str, data: bytes) -> None:
         """Content pin-from just wrote with every reference pinned: clean."""

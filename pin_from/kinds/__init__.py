@@ -19,17 +19,25 @@ returns. The kind is chosen from the file's name, without reading it:
 | ``woodpecker`` | ``.woodpecker.y(a)ml``, ``.woodpecker/*.y(a)ml`` |
 | ``cloudbuild`` | ``cloudbuild*.y(a)ml`` |
 | ``kubernetes`` | any other ``*.y(a)ml`` (its documents with ``apiVersion`` and ``kind``) |
-| ``dockerfile`` | anything else (pre-commit's ``dockerfile`` type chooses those) |
+| ``dockerfile`` | ``Dockerfile``, ``Containerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``*.Dockerfile``, ``*.containerfile`` (any case; not ``*.dockerignore``) |
+
+Any other file has no kind: it is skipped (``-v`` says so), never guessed
+at. A kind can be forced by glob (:func:`kind_for`'s ``overrides``, from the
+configuration file's ``[tool.pin-from.kinds]``).
 
 Scanner modules are imported only to scan: a run whose files are all
 memoised never imports PyYAML.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Callable
+from typing import Mapping
 from typing import NamedTuple
+from typing import Sequence
+from typing import Tuple
 
 from pin_from.kinds.sites import Scan
 from pin_from.kinds.walks import WALKS as _YAML_KINDS  # kind: the module of its walk
@@ -44,6 +52,14 @@ _BY_NAME = {
     'bitbucket-pipelines': 'bitbucket', '.drone': 'drone', '.woodpecker': 'woodpecker',
     'kustomization': 'kustomize',
 }
+# Renovate's and hadolint's names: Dockerfile, Dockerfile.prod, Dockerfile-dev, app.Dockerfile, build.containerfile
+_DOCKERFILE_RE = re.compile(r'(?:docker|container)file(?:[._-].*)?|.+[._-](?:docker|container)file')
+# The names a kind recognises, as one regular expression over a path (pre-commit's ``files:``
+# in .pre-commit-hooks.yaml is this pattern; a test keeps the two equal).
+FILES_PATTERN = (
+    r'(?i)(^|/)((docker|container)file([._-][^/]*)?|[^/]+[._-](docker|container)file'
+    r'|[^/]+\.ya?ml|Kustomization)$'
+)
 
 
 class Kind(NamedTuple):
@@ -121,12 +137,63 @@ def _beside_chart(path: str) -> bool:
     return os.path.isfile(os.path.join(os.path.dirname(path), 'Chart.yaml'))
 
 
-def kind_for(path: str) -> str:
-    """The kind of ``path`` by its name (a Dockerfile unless it says otherwise)."""
+def is_dockerfile(path: str) -> bool:
+    name = path.replace('\\', '/').rsplit('/', 1)[-1].lower()
+    return _DOCKERFILE_RE.fullmatch(name) is not None and not name.endswith('.dockerignore')
+
+
+Overrides = Sequence[Tuple[str, str]]  # (glob, kind), first match wins
+
+
+def kind_for(path: str, overrides: Overrides | Mapping[str, str] = ()) -> str | None:
+    """The kind of ``path`` by its name, or None: a file of no known kind is
+    never read. ``overrides`` (glob -> kind, first match wins) come first."""
+    pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
+    for pattern, kind in pairs:
+        if glob_match(pattern, path):
+            return kind
     found = yaml_kind(path)
-    if found is None:
-        return DOCKERFILE
-    return 'kubernetes' if found == 'yaml' else found
+    if found is not None:
+        return 'kubernetes' if found == 'yaml' else found
+    return DOCKERFILE if is_dockerfile(path) else None
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """gitignore-like: ``*`` stays within a directory, ``**`` crosses them; a
+    pattern without ``/`` matches the file's name; one with ``/`` matches the
+    path (relative to the current directory, or its tail)."""
+    parts = [p for p in path.replace('\\', '/').split('/') if p not in ('', '.')]
+    if '/' not in pattern.strip('/'):
+        return _glob_re(pattern.strip('/')).fullmatch(parts[-1] if parts else '') is not None
+    regex = _glob_re(pattern.strip('/'))
+    return any(regex.fullmatch('/'.join(parts[i:])) for i in range(len(parts)))
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_re(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith('**/', i):
+            out.append('(?:.*/)?')
+            i += 3
+            continue
+        if pattern.startswith('**', i):
+            out.append('.*')
+            i += 2
+            continue
+        out.append({'*': '[^/]*', '?': '[^/]'}.get(ch, re.escape(ch)))
+        i += 1
+    return re.compile(''.join(out), re.DOTALL)
+
+
+def check_overrides(overrides: Mapping[str, str], where: str) -> Overrides:
+    """Configured glob -> kind pairs, each kind known (ValueError naming ``where`` otherwise)."""
+    for pattern, kind in overrides.items():
+        if kind not in KINDS:
+            raise ValueError(f'{where}: {pattern!r} = {kind!r}: expected one of {", ".join(KINDS)}')
+    return tuple(overrides.items())
 
 
 def parse(text: str) -> frozenset[str]:

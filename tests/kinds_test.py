@@ -1,0 +1,88 @@
+"""A file's kind comes from its name; a file of no known kind is never read, unless a kind is forced."""
+from __future__ import annotations
+
+import pytest
+
+from pin_from.files import load as files
+from pin_from import kinds
+
+MARKDOWN = '# Build\n\n```Dockerfile\nFROM alpine:3.20\n```\n'
+SHELL = '#!/bin/sh\ncat > Dockerfile <<EOF\nFROM alpine:3.20\nEOF\n'
+
+
+@pytest.mark.parametrize(('path', 'kind'), (
+    ('Dockerfile', 'dockerfile'),
+    ('docker/Dockerfile.prod', 'dockerfile'),
+    ('Dockerfile-dev', 'dockerfile'),
+    ('build.containerfile', 'dockerfile'),
+    ('app.Dockerfile', 'dockerfile'),
+    ('Containerfile', 'dockerfile'),
+    ('dockerfile', 'dockerfile'),
+    ('Dockerfile.dockerignore', None),  # BuildKit's per-Dockerfile ignore file
+    ('README.md', None),
+    ('gen.sh', None),
+    ('devcontainer.json', None),
+    ('docker-bake.hcl', None),
+    ('mydockerfile', None),
+    ('dockerfiles/notes', None),
+))
+def test_a_kind_comes_from_the_name_or_there_is_none(path, kind):
+    assert kinds.kind_for(path) == kind
+
+
+def test_files_of_no_known_kind_are_never_rewritten(hub, tmp_path, capsys):
+    hub.push('alpine', '3.20')
+    readme = tmp_path / 'README.md'
+    readme.write_text(MARKDOWN)
+    script = tmp_path / 'gen.sh'
+    script.write_text(SHELL)
+    dockerfile = tmp_path / 'Dockerfile'
+    dockerfile.write_text('FROM alpine:3.20\n')
+    assert hub.main('-v', readme, script, dockerfile) == 1
+    assert readme.read_text() == MARKDOWN
+    assert script.read_text() == SHELL
+    assert dockerfile.read_text().startswith('FROM alpine:3.20@sha256:')
+    out = capsys.readouterr().out
+    assert f'{readme}: skipped: its name is not one of a known kind (' in out
+    assert f'{script}: skipped: its name is not one of a known kind (' in out
+
+
+def test_without_verbose_a_file_of_no_known_kind_is_silent_and_exit_0(tmp_path, capsys):
+    from pin_from.pin import main
+    readme = tmp_path / 'README.md'
+    readme.write_text(MARKDOWN)
+    assert main(['--offline', str(readme)]) == 0
+    assert capsys.readouterr().out == ''
+
+
+def test_a_missing_file_is_an_error_whatever_its_name(tmp_path, capsys):
+    from pin_from.pin import main
+    assert main([str(tmp_path / 'notes.txt')]) == 3
+    assert capsys.readouterr().out == f'{tmp_path / "notes.txt"}: no such file\n'
+
+
+def test_a_forced_kind_wins_first_match_first(tmp_path):
+    overrides = {'deploy/*.yml': 'compose', '*.yml': 'kubernetes', 'ci/*.sh': 'dockerfile'}
+    assert kinds.kind_for('deploy/app.yml', overrides) == 'compose'
+    assert kinds.kind_for('x/deploy/app.yml', overrides) == 'compose'  # the path's tail
+    assert kinds.kind_for('deploy/sub/app.yml', overrides) == 'kubernetes'  # '*' stays in a directory
+    assert kinds.kind_for('ci/gen.sh', overrides) == 'dockerfile'
+    assert kinds.kind_for('gen.sh', overrides) is None
+    assert kinds.kind_for('x/y/z.tmpl', {'**/*.tmpl': 'dockerfile'}) == 'dockerfile'
+    assert kinds.kind_for('z.tmpl', {'**/*.tmpl': 'dockerfile'}) == 'dockerfile'
+
+
+def test_a_forced_kind_is_scanned_as_that_kind(tmp_path):
+    path = tmp_path / 'deploy' / 'app.yml'
+    path.parent.mkdir()
+    path.write_text('services:\n  web:\n    image: alpine:3.20\n')
+    plain = files.load_all([str(path)], verbose=False)
+    forced = files.load_all([str(path)], verbose=False, overrides=kinds.check_overrides({'deploy/*.yml': 'compose'}, 'x'))
+    assert [f.kind for f in plain.files] == ['kubernetes'] and not plain.files[0].scan.sites
+    assert [f.kind for f in forced.files] == ['compose']
+    assert [str(s.ref) for s in forced.files[0].scan.sites] == ['alpine:3.20']
+
+
+def test_a_forced_kind_must_be_known():
+    with pytest.raises(ValueError, match=r"pyproject.toml: '\*.sh' = 'shell': expected one of dockerfile, "):
+        kinds.check_overrides({'*.sh': 'shell'}, 'pyproject.toml')
