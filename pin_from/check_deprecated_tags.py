@@ -176,7 +176,10 @@ def run(opts: Options, out: Output) -> int:
 
 
 def _run(opts: Options, out: Output, data: _Data) -> int:
-    batch = files.load_all(opts.filenames, opts.verbose and not out.structured, only=opts.kinds)
+    batch = files.load_all(
+        opts.filenames, opts.verbose and not out.structured, only=opts.kinds,
+        overrides=tuple(opts.kind_globs.items()),
+    )
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK

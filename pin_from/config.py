@@ -128,6 +128,11 @@ def _config(path: str, table: dict[str, Any]) -> Config:
             if not isinstance(kind, str):
                 raise UsageError(f'{path}: kinds: {glob!r} must name a kind (a string)')
             kinds[glob] = kind
+        from pin_from import kinds as known
+        try:
+            known.check_overrides(kinds, f'{path}: kinds')
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     signatures = values.pop('signatures', [])
     if not (isinstance(signatures, list) and all(isinstance(s, dict) for s in signatures)):
         raise UsageError(f'{path}: signatures: expected [[signatures]] tables')

@@ -166,7 +166,9 @@ def run(opts: Options, out: Output) -> int:
 def _run(state: _Run) -> int:
     opts, out = state.opts, state.out
     memo = _memo(state)
-    batch = files.load_all(opts.filenames, opts.verbose and not out.structured, memo, opts.kinds)
+    batch = files.load_all(
+        opts.filenames, opts.verbose and not out.structured, memo, opts.kinds, tuple(opts.kind_globs.items()),
+    )
     for finding in batch.findings:
         out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK

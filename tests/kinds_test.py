@@ -86,3 +86,27 @@ def test_a_forced_kind_is_scanned_as_that_kind(tmp_path):
 def test_a_forced_kind_must_be_known():
     with pytest.raises(ValueError, match=r"pyproject.toml: '\*.sh' = 'shell': expected one of dockerfile, "):
         kinds.check_overrides({'*.sh': 'shell'}, 'pyproject.toml')
+
+
+def test_the_configuration_file_forces_a_kind_for_both_hooks(tmp_path, capsys, monkeypatch):
+    from pin_from import check_deprecated_tags
+    from tests.data import DOCS, OFFICIAL_IMAGES
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'ci').mkdir()
+    (tmp_path / 'ci' / 'base.tmpl').write_text('FROM python:2.7\n')
+    (tmp_path / 'other.tmpl').write_text('FROM python:2.7\n')
+    (tmp_path / '.pin-from.toml').write_text('[kinds]\n"ci/*.tmpl" = "dockerfile"\n')
+    library = ['--library-url', str(OFFICIAL_IMAGES / 'current' / 'library'), '--docs-url', str(DOCS)]
+    assert check_deprecated_tags.main([*library, 'ci/base.tmpl', 'other.tmpl']) == 1
+    out = capsys.readouterr().out
+    assert 'ci/base.tmpl:1: python:2.7 is no longer supported' in out
+    assert 'other.tmpl' not in out
+
+
+def test_the_configuration_file_names_a_known_kind(tmp_path, capsys, monkeypatch):
+    from pin_from.pin import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / '.pin-from.toml').write_text('[kinds]\n"*.sh" = "shell"\n')
+    assert main(['--check', 'x.sh']) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / '.pin-from.toml'}: kinds: '*.sh' = 'shell': expected one of dockerfile, " in err
