@@ -183,7 +183,8 @@ def _run(state: _Run) -> int:
     moves = result.decided if result is not None else edit.NO_MOVES
     if state.signature_rules:  # before any write: digests a rule covers must be signed
         from pin_from.steps import signed
-        answers = signed.gate(state.gate(), batch.files, answers, named, moves, state.update)
+        answers = signed.gate(
+            state.signature_rules, state.gate, batch.files, answers, named, moves, state.update)
     for loaded in batch.files:
         status |= _edit(state, loaded, answers, moves, memo)
     if memo is not None:

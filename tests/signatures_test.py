@@ -411,3 +411,40 @@ def test_a_bad_rule_in_the_config_file_stops_the_run_before_any_file_is_read(tmp
     assert run([path], [{'images': ['dhi.io/*'], 'identity': 'x'}], tmp_path) == 2
     assert capsys.readouterr().err.strip().endswith(f'error: {tmp_path}/pyproject.toml: signatures rule 1: needs issuer')
     assert path.read_text() == 'FROM alpine:3.20\n'
+
+
+def test_a_steady_run_with_rules_stays_light(key, tmp_path):
+    """Rules that cover only pinned references cost a rules parse: no hashing, no HTTP, no crypto."""
+    config = tmp_path / 'pyproject.toml'
+    config.write_text(toml([{'images': ['docker.io/library/*'], 'key': 'keys/publisher.pub'},
+                            {'images': ['cgr.dev/**'], 'identity': IDENTITY, 'issuer': signing.GITHUB}]))
+    path = dockerfile(tmp_path, 'FROM python:3.12@sha256:' + 'b' * 64 + '\n')
+    code = (
+        'import sys\n'
+        'from pin_from.pin import main\n'
+        f'rc = main(["--config", {str(config)!r}, "--cache-dir", {str(tmp_path / "c")!r}, {str(path)!r}])\n'
+        'heavy = ("hashlib", "_hashlib", "socket", "requests", "cryptography", "sigstore",\n'
+        '         "pin_from.signatures.gate", "pin_from.signatures.verify")\n'
+        'print(rc, sorted(m for m in heavy if m in sys.modules))\n'
+    )
+    subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True)  # first: scans
+    proc = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True)
+    assert proc.stdout.strip() == '0 []', proc.stdout + proc.stderr
+
+
+def test_update_flags_a_lost_attestation(registry, unique_repo, key, tmp_path):
+    old = push_image(registry.url, unique_repo, 'v1', platforms=AMD64)
+    slsa = 'https://slsa.dev/provenance/v1'
+    signing.push_bundle(registry.url, unique_repo, old, signing.keyed_bundle(key, signing.statement(old, predicate_type=slsa)),
+                        predicate_type=slsa)
+    signing.push_bundle(registry.url, unique_repo, old, signing.keyed_bundle(key, signing.statement(old)))
+    new = push_image(registry.url, unique_repo, 'v1', platforms=AMD64, seed='2')
+    signing.push_bundle(registry.url, unique_repo, new, signing.keyed_bundle(key, signing.statement(new)))
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1@{old}\n')
+    report = tmp_path / 'report.md'
+    run(['--update', '--report', report, path], keyed_rule(name), tmp_path)
+    assert path.read_text() == f'FROM {name}:v1@{new}\n'  # signed: the rule is met
+    text = report.read_text()
+    assert f'**Warning: the new digest lost `cosign attestation {slsa}`, which the old one had**' in text
+    assert 'lost `cosign signature`' not in text

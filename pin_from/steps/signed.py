@@ -14,8 +14,10 @@
 """
 from __future__ import annotations
 
+from typing import Callable
 from typing import Iterable
 from typing import Mapping
+from typing import Sequence
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,8 @@ from pin_from.errors import PinFromError
 from pin_from.files import edit
 from pin_from.kinds.sites import Site
 from pin_from.reference import Reference
+from pin_from.signatures.rules import Rule
+from pin_from.signatures.rules import rule_for
 
 if TYPE_CHECKING:
     from pin_from.explain.report import Move
@@ -38,21 +42,23 @@ class Finding(NamedTuple):
 
 
 def gate(
-        checker: Gate, files: Iterable[Loaded], answers: Mapping[Reference, edit.Outcome],
-        named: Mapping[Reference, edit.Outcome], moves: edit.Moves, update: bool,
+        rules: Sequence[Rule], checker: Callable[[], Gate], files: Iterable[Loaded],
+        answers: Mapping[Reference, edit.Outcome], named: Mapping[Reference, edit.Outcome], moves: edit.Moves,
+        update: bool,
 ) -> dict[Reference, edit.Outcome]:
     """The answers, with a :class:`SignatureError` for each reference whose written digest
-    (a change :func:`edit.decide` would make) is not signed as its rule wants."""
+    (a change :func:`edit.decide` would make) is not signed as its rule wants. The gate
+    (and with it hashing and the registry) is made only when a rule covers a change."""
     gated = dict(answers)
     for loaded in files:
         for decision in edit.decide(loaded.scan, answers, update, moves):
             site = decision.at
-            if not decision.changes or not isinstance(site, Site) or checker.rule(site.ref, site.text) is None:
+            if not decision.changes or not isinstance(site, Site) or rule_for(rules, site.ref, site.text) is None:
                 continue
             tagged = named.get(site.ref)
             digest = tagged if isinstance(tagged, str) else str(decision.new)
             try:
-                checker.check(site.ref, digest, site.text)
+                checker().check(site.ref, digest, site.text)
             except PinFromError as e:
                 gated[site.ref] = e
     return gated
