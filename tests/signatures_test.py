@@ -448,3 +448,86 @@ def test_update_flags_a_lost_attestation(registry, unique_repo, key, tmp_path):
     text = report.read_text()
     assert f'**Warning: the new digest lost `cosign attestation {slsa}`, which the old one had**' in text
     assert 'lost `cosign signature`' not in text
+
+
+def _legacy_keyless(registry, repo, sigstore, digest, identity=IDENTITY, tamper=None):
+    payload = signing.simple_signing(digest)
+    signature, annotations = sigstore.legacy_keyless(payload, identity)
+    if tamper is not None:
+        annotations = tamper(annotations)
+    signing.push_legacy_signature(registry.url, repo, digest, payload, signature, annotations)
+
+
+def test_a_legacy_keyless_signature_verifies_offline_by_its_inclusion_promise(
+        registry, unique_repo, sigstore, root, tmp_path):
+    digest = push_image(registry.url, unique_repo, 'v1')
+    _legacy_keyless(registry, unique_repo, sigstore, digest)
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1\n')
+    run([path], keyless_rule(name), tmp_path)
+    assert path.read_text() == f'FROM {name}:v1@{digest}\n'
+
+
+def _promise_signed_by_a_stranger(annotations):
+    bundle = json.loads(annotations['dev.sigstore.cosign/bundle'])
+    stranger = signing.TestSigstore()
+    body = signing.base64.b64decode(bundle['Payload']['body'])
+    forged = stranger.log_entry(body, 'hashedrekord')
+    bundle['SignedEntryTimestamp'] = forged['inclusionPromise']['signedEntryTimestamp']
+    return {**annotations, 'dev.sigstore.cosign/bundle': json.dumps(bundle)}
+
+
+def _entry_of_another_payload(annotations):
+    bundle = json.loads(annotations['dev.sigstore.cosign/bundle'])
+    body = json.loads(signing.base64.b64decode(bundle['Payload']['body']))
+    body['spec']['data']['hash']['value'] = '0' * 64
+    bundle['Payload']['body'] = signing.b64(json.dumps(body).encode())
+    return {**annotations, 'dev.sigstore.cosign/bundle': json.dumps(bundle)}
+
+
+@pytest.mark.parametrize(('identity', 'tamper', 'message'), (
+    ('https://github.com/mallory/fork/x.yml@main', None,
+     'signed by another identity: https://github.com/mallory/fork/x.yml@main'),
+    (IDENTITY, _promise_signed_by_a_stranger, 'the inclusion promise is not signed by the transparency log'),
+    (IDENTITY, _entry_of_another_payload, 'the inclusion promise is not signed by the transparency log'),
+    (IDENTITY, lambda a: {k: v for k, v in a.items() if k != 'dev.sigstore.cosign/bundle'},
+     'without a Rekor bundle'),
+), ids=('another-identity', 'stranger-log', 'edited-entry', 'no-rekor-bundle'))
+def test_a_legacy_keyless_signature_that_does_not_hold_is_refused(
+        registry, unique_repo, sigstore, root, tmp_path, capsys, identity, tamper, message):
+    digest = push_image(registry.url, unique_repo, 'v1')
+    _legacy_keyless(registry, unique_repo, sigstore, digest, identity, tamper)
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1\n')
+    assert run([path], keyless_rule(name), tmp_path) == 3
+    assert message in capsys.readouterr().out
+    assert path.read_text() == f'FROM {name}:v1\n'
+
+
+def test_a_legacy_keyless_signature_from_another_fulcio_is_refused(registry, unique_repo, root, tmp_path, capsys):
+    """Its own log and CT keys are in a trusted root; its CA is not (the CA alone is the stranger)."""
+    digest = push_image(registry.url, unique_repo, 'v1')
+    stranger = signing.TestSigstore()
+    trusted = json.loads(root.read_text())
+    theirs = stranger.trusted_root()
+    theirs['certificateAuthorities'] = trusted['certificateAuthorities']
+    root.write_text(json.dumps(theirs))
+    _legacy_keyless(registry, unique_repo, stranger, digest)
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1\n')
+    assert run([path], keyless_rule(name), tmp_path) == 3
+    assert 'the certificate does not chain to the trusted root' in capsys.readouterr().out
+
+
+def test_a_legacy_keyless_certificate_whose_sct_does_not_verify_is_refused(
+        registry, unique_repo, sigstore, root, tmp_path, capsys):
+    digest = push_image(registry.url, unique_repo, 'v1')
+    _legacy_keyless(registry, unique_repo, sigstore, digest)
+    trusted = json.loads(root.read_text())
+    other = signing.TestSigstore().trusted_root()['ctlogs'][0]['publicKey']
+    trusted['ctlogs'][0]['publicKey'] = other  # the same log id, another key
+    root.write_text(json.dumps(trusted))
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1\n')
+    assert run([path], keyless_rule(name), tmp_path) == 3
+    assert "the certificate's SCT does not verify" in capsys.readouterr().out

@@ -305,6 +305,31 @@ class TestSigstore:
         }).encode()
 
 
+    def legacy_keyless(self, payload: bytes, identity: str, issuer: str = GITHUB) -> tuple[bytes, dict[str, str]]:
+        """A legacy keyless signature of a simple-signing ``payload``: the signature, and the layer
+        annotations cosign v2 writes (certificate, chain, Rekor bundle with an inclusion promise)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = self.certificate(key, identity, issuer)
+        signature = sign(key, payload)
+        pem = cert.public_bytes(serialization.Encoding.PEM)
+        body = json.dumps({
+            'apiVersion': '0.0.1', 'kind': 'hashedrekord',
+            'spec': {'data': {'hash': {'algorithm': 'sha256', 'value': hashlib.sha256(payload).hexdigest()}},
+                     'signature': {'content': b64(signature), 'publicKey': {'content': b64(pem)}}},
+        }, separators=(',', ':'), sort_keys=True).encode()
+        entry = self.log_entry(body, 'hashedrekord')
+        rekor = {
+            'SignedEntryTimestamp': entry['inclusionPromise']['signedEntryTimestamp'],
+            'Payload': {'body': b64(body), 'integratedTime': int(entry['integratedTime']), 'logIndex': 0,
+                        'logID': key_id(self.rekor_key.public_key()).hex()},
+        }
+        return signature, {
+            'dev.sigstore.cosign/certificate': pem.decode(),
+            'dev.sigstore.cosign/chain': self.ca.public_bytes(serialization.Encoding.PEM).decode(),
+            'dev.sigstore.cosign/bundle': json.dumps(rekor),
+        }
+
+
 # Pushing to a registry
 
 

@@ -39,6 +39,8 @@ COSIGN_SIGN = 'https://sigstore.dev/cosign/sign/v1'
 SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json'
 SIGNATURE = 'dev.cosignproject.cosign/signature'
 CERTIFICATE = 'dev.sigstore.cosign/certificate'
+CHAIN = 'dev.sigstore.cosign/chain'
+REKOR_BUNDLE = 'dev.sigstore.cosign/bundle'
 PREDICATE = 'dev.sigstore.bundle.predicateType'
 MAX_PAGE = 1024 * 1024
 MAX_PAGES = 8
@@ -72,6 +74,8 @@ class Legacy(NamedTuple):
     signature: str  # base64, from the annotation
     certificate: str | None  # PEM, for a keyless legacy signature
     where: str
+    chain: str | None = None  # PEM intermediates and root, for a keyless one
+    rekor: str | None = None  # the Rekor bundle (inclusion promise) as JSON text
 
 
 class Listing(NamedTuple):
@@ -203,7 +207,10 @@ class Finder:
                 notes.append(f'{where}: a payload over {MAX_PAYLOAD // 1024} kB; not read')
                 continue
             payload = self.inspector.blob_bytes(ref, blob, MAX_PAYLOAD)
-            found.append(Legacy(payload, signature, _str(notes_of.get(CERTIFICATE), MAX_FIELD), where))
+            found.append(Legacy(
+                payload, signature, _str(notes_of.get(CERTIFICATE), MAX_FIELD), where,
+                _str(notes_of.get(CHAIN), MAX_FIELD), _str(notes_of.get(REKOR_BUNDLE), MAX_FIELD),
+            ))
         return found, notes
 
     def has_tag(self, ref: Reference, digest: str, suffix: str) -> bool:

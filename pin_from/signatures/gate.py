@@ -167,7 +167,7 @@ class Gate:
             legacy, _ = finder.legacy(ref, digest)
             if legacy:
                 kinds.add(_KIND)
-                signers += ['keyless (legacy)' if s.certificate else 'a key (legacy)' for s in legacy]
+                signers += [verify.legacy_signer(s) for s in legacy]
             if finder.has_tag(ref, digest, '.att'):
                 kinds.add('cosign attestation (legacy .att)')
             top = self._inspector().manifest(ref, digest)

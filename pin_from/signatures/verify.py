@@ -17,9 +17,12 @@ promise, and the log entry's agreement with the envelope. A keyed bundle's
 transparency-log entries, when it has any, are checked here against the same
 root's Rekor keys (inclusion proof, checkpoint, promise, body).
 
-A legacy *keyless* signature cannot be verified offline: its Rekor bundle
-carries an inclusion promise but no inclusion proof, which sigstore-python
-requires; it is reported as found but unverifiable.
+A legacy *keyless* signature carries an inclusion promise but no inclusion
+proof, which sigstore-python requires; it is checked here as cosign checks it
+offline: the signature with the certificate's key, the promise and the entry
+it signs (this payload, signature and certificate), the chain to the root's
+Fulcio at the logged time, the SCT, and identity and issuer (sigstore's
+``Identity`` policy).
 
 Errors are :class:`Invalid` with one line saying what was wrong.
 """
@@ -217,6 +220,19 @@ def certificate_identity(der: bytes) -> str:
     return str(names[0])[:300] if names else '(no identity)'
 
 
+def legacy_signer(found: Legacy) -> str:
+    """Who a legacy signature says signed it, unverified (for the report where no rule applies)."""
+    if found.certificate is None:
+        return 'a key (legacy .sig)'
+    try:
+        certs = _pem_certificates(found.certificate)
+    except Invalid:
+        certs = []
+    from cryptography.hazmat.primitives.serialization import Encoding
+    who = certificate_identity(certs[0].public_bytes(Encoding.DER)) if certs else '(unreadable certificate)'
+    return f'keyless {who} (legacy .sig)'
+
+
 def check_bundle(data: bytes, digest: str, rule: Rule) -> str:
     """Who signed ``digest`` in this bundle, as the rule wants it; raises :class:`Invalid`."""
     bundle = _json(data, 'the bundle')
@@ -342,20 +358,6 @@ def merkle_root(leaf: bytes, index: int, size: int, proof: list[bytes]) -> bytes
     return node
 
 
-def _rekor_keys(root: dict[str, Any]) -> dict[bytes, Any]:
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-    keys = {}
-    tlogs = root.get('tlogs')
-    for log in tlogs[:16] if isinstance(tlogs, list) else ():
-        log = _obj(log)
-        try:
-            keys[_b64(_obj(log.get('logId')).get('keyId'), 'a log id')] = load_der_public_key(
-                _b64(_obj(log.get('publicKey')).get('rawBytes'), 'a log key'))
-        except (Invalid, ValueError):
-            continue
-    return keys
-
-
 def _int(value: object, what: str) -> int:
     try:
         number = int(str(value))
@@ -423,7 +425,7 @@ def check_log_entries(entries: object, payload: bytes, signature: bytes, root: d
     """Every transparency-log entry of a keyed bundle agrees with it and is in the log."""
     if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
         raise Invalid('the bundle has an unusable list of log entries')
-    keys = _rekor_keys(root)
+    keys = _log_keys(root, 'tlogs')
     for entry in entries:
         _check_entry(_obj(entry), payload, signature, keys)
 
@@ -433,8 +435,11 @@ def check_log_entries(entries: object, payload: bytes, signature: bytes, root: d
 
 def check_legacy(found: Legacy, digest: str, rule: Rule) -> str:
     if found.certificate is not None:
-        raise Invalid('a legacy keyless signature; it cannot be verified offline (its Rekor bundle has no '
-                      'inclusion proof); sign with cosign v3 bundles')
+        if rule.key is not None:
+            raise Invalid('signed keyless (a legacy certificate), not with the key')
+        _legacy_keyless(found, rule)
+        check_simple_signing(found.payload, digest)
+        return f'{rule.identity} (issuer {rule.issuer})'
     if rule.key is None:
         raise Invalid('signed with a key, not keyless')
     signature = _b64(found.signature, 'the signature annotation', 4096)
@@ -442,3 +447,155 @@ def check_legacy(found: Legacy, digest: str, rule: Rule) -> str:
         raise Invalid('a signature that does not verify with the key')
     check_simple_signing(found.payload, digest)
     return f'the key {os.path.basename(rule.key)}'
+
+
+# Legacy keyless: what cosign checks offline (the inclusion promise; there is no inclusion proof)
+
+
+def _log_keys(root: dict[str, Any], kind: str) -> dict[bytes, Any]:
+    """``tlogs`` (Rekor) or ``ctlogs`` keys of a trusted root, by log id."""
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    keys = {}
+    logs = root.get(kind)
+    for log in logs[:16] if isinstance(logs, list) else ():
+        log = _obj(log)
+        try:
+            keys[_b64(_obj(log.get('logId')).get('keyId'), 'a log id')] = load_der_public_key(
+                _b64(_obj(log.get('publicKey')).get('rawBytes'), 'a log key'))
+        except (Invalid, ValueError):
+            continue
+    return keys
+
+
+def _pem_certificates(text: str | None) -> list[Any]:
+    from cryptography import x509
+    if not text:
+        return []
+    try:
+        return list(x509.load_pem_x509_certificates(text.encode()))[:8]
+    except ValueError:
+        raise Invalid('the certificate chain annotation is not PEM') from None
+
+
+def _check_sct(cert: Any, issuer: Any, keys: dict[bytes, Any]) -> None:
+    """The certificate's embedded SCT (RFC 6962 3.2, a precertificate entry) is signed by a
+    CT log of the trusted root."""
+    import datetime
+    import struct
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    try:
+        scts = cert.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value
+    except x509.ExtensionNotFound:
+        raise Invalid('the certificate has no SCT (it was not logged by a CT log)') from None
+    if len(scts) != 1:
+        raise Invalid('the certificate has more than one SCT')
+    sct = scts[0]
+    key = keys.get(sct.log_id)
+    if key is None:
+        raise Invalid('the certificate\'s SCT is from a CT log the trusted root does not know')
+    issuer_id = hashlib.sha256(issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
+    tbs = cert.tbs_precertificate_bytes
+    epoch = datetime.datetime(1970, 1, 1)
+    millis = (sct.timestamp.replace(tzinfo=None) - epoch) // datetime.timedelta(milliseconds=1)
+    signed = (struct.pack('!BBQH', sct.version.value, 0, millis, 1) + issuer_id + len(tbs).to_bytes(3, 'big') + tbs
+              + struct.pack('!H', len(sct.extension_bytes)) + sct.extension_bytes)
+    if not check_signature(key, sct.signature, signed):
+        raise Invalid('the certificate\'s SCT does not verify')
+
+
+def _check_promise(rekor: str | None, payload: bytes, signature: bytes, cert_der: bytes,
+                   root: dict[str, Any]) -> int:
+    """The Rekor bundle: signed by a log of the trusted root, recording this payload, signature and
+    certificate. Returns the time the log recorded it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    if rekor is None:
+        raise Invalid('a legacy keyless signature without a Rekor bundle (no transparency-log proof)')
+    bundle = _json(rekor.encode(), 'the Rekor bundle')
+    entry = _obj(bundle.get('Payload'))
+    log_id_hex = entry.get('logID')
+    try:
+        log_id = bytes.fromhex(log_id_hex) if isinstance(log_id_hex, str) else b''
+    except ValueError:
+        log_id = b''
+    key = _log_keys(root, 'tlogs').get(log_id)
+    if key is None:
+        raise Invalid('the Rekor bundle is from a transparency log the trusted root does not know')
+    body = _b64(entry.get('body'), 'the Rekor entry body')
+    integrated = _int(entry.get('integratedTime'), 'time')
+    canonical = json.dumps({
+        'body': base64.b64encode(body).decode(), 'integratedTime': integrated,
+        'logID': log_id.hex(), 'logIndex': _int(entry.get('logIndex'), 'index'),
+    }, sort_keys=True, separators=(',', ':')).encode()
+    if not check_signature(key, _b64(bundle.get('SignedEntryTimestamp'), 'the inclusion promise', 4096), canonical):
+        raise Invalid('the inclusion promise is not signed by the transparency log')
+    spec = _obj(_json(body, 'the Rekor entry body').get('spec'))
+    if _obj(_obj(spec.get('data')).get('hash')).get('value') != hashlib.sha256(payload).hexdigest():
+        raise Invalid('the log entry is for another payload')
+    recorded = _obj(spec.get('signature'))
+    if _b64(recorded.get('content'), 'the logged signature', 4096) != signature:
+        raise Invalid('the log entry records another signature')
+    logged = _b64(_obj(recorded.get('publicKey')).get('content'), 'the logged certificate', 64 * 1024)
+    try:
+        same = x509.load_pem_x509_certificate(logged).public_bytes(Encoding.DER) == cert_der
+    except ValueError:
+        same = False
+    if not same:
+        raise Invalid('the log entry records another certificate')
+    return integrated
+
+
+def _legacy_keyless(found: Legacy, rule: Rule) -> None:
+    """A legacy keyless signature, checked offline as cosign does: the signature with the
+    certificate's key, the log's inclusion promise and entry, the certificate chain to the trusted
+    root's Fulcio at the time the log recorded it, its SCT, and the rule's identity and issuer."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
+    from cryptography.x509.verification import VerificationError as ChainError
+    try:
+        import sigstore  # noqa: F401 -- Python 3.10+ only
+    except ImportError:
+        raise PinFromError('keyless rules need sigstore (pip install sigstore; Python 3.10 or later)') from None
+    from sigstore.errors import Error
+    from sigstore.verify.policy import Identity
+    assert rule.identity is not None and rule.issuer is not None and found.certificate is not None
+    certs = _pem_certificates(found.certificate)
+    if not certs:
+        raise Invalid('the certificate annotation is not PEM')
+    cert = certs[0]
+    der = cert.public_bytes(Encoding.DER)
+    signature = _b64(found.signature, 'the signature annotation', 4096)
+    if not check_signature(cert.public_key(), signature, found.payload):
+        raise Invalid('a signature that does not verify with its certificate')
+    root_json = trusted_root_json(rule.trusted_root)
+    when = _check_promise(found.rekor, found.payload, signature, der, root_json)
+    moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+        raise Invalid('the certificate was not valid when the log recorded the signature')
+    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None)
+    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None)
+    try:
+        verifier = (PolicyBuilder().store(Store(trusted_root(rule.trusted_root).get_fulcio_certs())).time(moment)
+                    .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy).build_client_verifier())
+        chain = verifier.verify(cert, _pem_certificates(found.chain)).chain
+    except (ChainError, x509.UnsupportedGeneralNameType, ValueError) as e:
+        raise Invalid(f'the certificate does not chain to the trusted root: {_first_line(e)}') from None
+    _check_sct(cert, chain[1], _log_keys(root_json, 'ctlogs'))
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        code_signing = x509.oid.ExtendedKeyUsageOID.CODE_SIGNING in cert.extensions.get_extension_for_class(
+            x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usage, code_signing = None, False
+    if usage is None or not usage.digital_signature or not code_signing:
+        raise Invalid('the certificate is not a code-signing certificate')
+    try:
+        Identity(identity=rule.identity, issuer=rule.issuer).verify(cert)
+    except (Error, ValueError, x509.ExtensionNotFound) as e:
+        text = _first_line(e)
+        raise Invalid(f'signed by another identity: {certificate_identity(der)}' if 'SAN' in text
+                      else f'signed by another issuer ({certificate_identity(der)}): {text}') from None
