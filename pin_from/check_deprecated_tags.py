@@ -10,7 +10,6 @@ dates too (:mod:`pin_from.support.eol_check`).
 from __future__ import annotations
 
 import argparse
-import threading
 from typing import Callable
 from typing import NamedTuple
 from typing import Sequence
@@ -21,18 +20,16 @@ from pin_from import cli
 from pin_from.files import load as files
 from pin_from.render import results
 from pin_from.support import sources
-from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.errors import Unavailable
 from pin_from.options import Options
+from pin_from.services import Services
 from pin_from.render.output import Output
 from pin_from.render.output import Result
-from pin_from.registry.policy import Policy
 from pin_from.kinds.sites import Site
 from pin_from.support import eol_check
 
 if TYPE_CHECKING:
-    from pin_from.registry.http import Http
     from pin_from.support.library import Library
     from pin_from.support.notices import Notice
 
@@ -47,33 +44,18 @@ class Verdict(NamedTuple):
 
 
 class _Data:
-    def __init__(self, opts: Options, out: Output) -> None:
+    """The library files, the docs notices and the end-of-life data, through the run's services."""
+
+    def __init__(self, opts: Options, out: Output, services: Services) -> None:
         self.out = out
-        self.timeout = opts.timeout
-        rules = Policy(opts.library_ttl, offline=opts.offline)
-        self.fetcher = sources.Fetcher(Cache(opts.cache_dir, out.note), rules, self.http, out.note)
-        self.library_url = opts.library_url
+        self.libraries = services.libraries(opts.library_ttl)
+        self.fetcher = services.fetcher(opts.library_ttl)
         self.docs_url = opts.docs_url
-        self._lock = threading.Lock()
-        self._http: Http | None = None
         self.eol = eol_check.settings(opts)
 
-    def http(self) -> Http:
-        with self._lock:
-            if self._http is None:
-                from pin_from.registry.http import Http
-                self._http = Http(self.timeout)
-            return self._http
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-
     def verdict(self, name: str) -> Verdict:
-        from pin_from.support import library
         try:
-            text = self.fetcher.get(self.library_url, name)
-            return Verdict(None if text is None else library.parse_library(name, text))
+            return Verdict(self.libraries.get(name))
         except PinFromError as e:
             return Verdict(None, e)
 
@@ -168,11 +150,11 @@ def _unreachable(error: PinFromError) -> str:
 
 
 def run(opts: Options, out: Output) -> int:
-    data = _Data(opts, out)
+    services = Services(opts, out.note)
     try:
-        return _run(opts, out, data)
+        return _run(opts, out, _Data(opts, out, services))
     finally:
-        data.close()
+        services.close()
 
 
 def _run(opts: Options, out: Output, data: _Data) -> int:

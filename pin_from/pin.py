@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import _thread  # a lock without importing threading on every run
 from typing import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,77 +14,46 @@ from pin_from import cli
 from pin_from.files import edit
 from pin_from.files import load as files
 from pin_from.render import results
-from pin_from.registry.cache import Cache
 from pin_from.registry.cache import DEFAULT_TTL
 from pin_from.errors import FileError
 from pin_from.errors import PinFromError
 from pin_from.options import Options
+from pin_from.services import Services
 from pin_from.render.output import Output
 from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
     from pin_from.registry.manifest import Platform
-    from pin_from.explain import osv
-    from pin_from.registry.http import Http
-    from pin_from.support.library import Library
     from pin_from.files.memo import Memo
-    from pin_from.registry.client import Client
     from pin_from.registry.resolve import Resolver
     from pin_from.explain.report import Move
-    from pin_from.explain.report import Source
-    from pin_from.steps.update import Result
+    from pin_from.steps.update import Updates
     from pin_from.steps.update import Settle
     from pin_from.signatures.gate import Gate
     from pin_from.signatures.rules import Rule
 
 
 class _Run:
-    """One invocation's shared parts, each made on first use: the cache, the one
-    HTTP session, the registry client, the library files."""
+    """One invocation: its options, its output and its services (built in one place)."""
 
     def __init__(self, opts: Options, out: Output) -> None:
         self.opts = opts
         self.out = out
         self.update = opts.update
-        self.cache = Cache(opts.cache_dir, out.note)
-        self._lock = _thread.allocate_lock()
-        self._http: Http | None = None
-        self._client: Client | None = None
-        self._libraries: dict[str, Library | str | None] = {}
+        self.services = Services(opts, out.note)
+        self.cache = self.services.cache
         self.signature_rules = _signature_rules(opts)  # checked before any file is read
         self._gate: Gate | None = None
-
-    def http(self) -> Http:
-        with self._lock:
-            if self._http is None:
-                from pin_from.registry.http import Http
-                self._http = Http(self.opts.timeout, self.opts.insecure)
-            return self._http
-
-    def client(self) -> Client:
-        http = self.http()
-        with self._lock:
-            if self._client is None:
-                from pin_from.registry import credentials
-                from pin_from.registry import client as registry
-                options = registry.Options(dict(self.opts.mirrors), self.opts.insecure, credentials.Lookup())
-                self._client = registry.Client(http, options)
-            return self._client
 
     def gate(self) -> Gate:
         """The signature gate: the rules, over this run's registry client and cache."""
         if self._gate is None:
             from pin_from.registry.changes import Inspector
             from pin_from.signatures.gate import Gate
-            self._gate = Gate(
-                self.signature_rules, self.client, lambda: Inspector(self.client(), self.cache), self.cache,
-            )
+            client = self.services.client
+            self._gate = Gate(self.signature_rules, client, lambda: Inspector(client(), self.cache), self.cache)
         return self._gate
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
 
     def resolve(self, loaded: list[files.Loaded]) -> dict[Reference, edit.Outcome]:
         refs = {s.ref for f in loaded for s in f.scan.sites if edit.wanted(s, self.update)}
@@ -103,7 +71,7 @@ class _Run:
     def resolver(self) -> Resolver:
         from pin_from.registry.resolve import Resolver
         return Resolver(
-            self.cache, self.rules(), self.client, self.out.note, self.opts.jobs,
+            self.cache, self.rules(), self.services.client, self.out.note, self.opts.jobs,
             record_sightings=self.update,  # --min-age's evidence of when a digest appeared
         )
 
@@ -111,39 +79,6 @@ class _Run:
         """When a run first saw ``ref``'s tag name ``digest`` (recorded by --update runs)."""
         from pin_from.registry.resolve import digest_key
         return self.cache.first_seen(digest_key(ref, digest))
-
-    def source(self, ref: Reference) -> Source | str | None:
-        """The official-images entry behind a moved official tag, for the report."""
-        if not ref.is_official:
-            return None
-        from pin_from.steps import update
-        lib = self._library(ref.official_name)
-        if isinstance(lib, str) or lib is None:
-            return lib
-        return update.library_source(lib, ref.effective_tag)
-
-    def osv(self) -> osv.Source | None:
-        """``--osv`` (or ``PIN_FROM_OSV``): the API through the run's one Http, or a directory."""
-        spec = self.opts.osv
-        if spec is None:
-            return None
-        from pin_from.explain import osv
-        return osv.open_source(spec, osv.http_calls(self.http()))
-
-    def _library(self, name: str) -> Library | str | None:
-        """library/<name>, read once per run: the parsed file, None when there
-        is none, or why it could not be read."""
-        if name not in self._libraries:
-            from pin_from.support import library
-            from pin_from.support import sources
-            url = self.opts.library_url
-            rules = Policy(sources.DEFAULT_TTL, offline=self.opts.offline)
-            try:
-                text = sources.Fetcher(self.cache, rules, self.http, self.out.note).get(url, name)
-                self._libraries[name] = None if text is None else library.parse_library(name, text)
-            except PinFromError as e:
-                self._libraries[name] = f'the official-images library could not be read ({e})'
-        return self._libraries[name]
 
 
 def _signature_rules(opts: Options) -> tuple[Rule, ...]:
@@ -160,7 +95,7 @@ def run(opts: Options, out: Output) -> int:
     try:
         return _run(state)
     finally:
-        state.close()
+        state.services.close()
 
 
 def _run(state: _Run) -> int:
@@ -215,7 +150,8 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
     if missing:  # what their tags name today (the usual TTL; --update resolved them already)
         current.update(state.resolver().resolve(missing))
     verifier = Verifier(
-        state.cache, state.rules(), state.client, lambda: Inspector(state.client(), state.cache), state.out.note,
+        state.cache, state.rules(), state.services.client, lambda: Inspector(state.services.client(), state.cache),
+        state.out.note,
     )
     status = cli.OK
     verdicts = verifier.check(loaded, current)
@@ -233,15 +169,17 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
     return status
 
 
-def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Result:
+def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> Updates:
     from pin_from.steps import update
     from pin_from.registry.changes import Inspector
     from pin_from.explain.attested import Explainer
+    from pin_from.support import sources
     rows = update.moved(loaded, answers)
-    inspector = Inspector(state.client(), state.cache)
-    explainer = Explainer(inspector, state.osv()) if rows else None
+    inspector = Inspector(state.services.client(), state.cache)
+    explainer = Explainer(inspector, state.services.osv()) if rows else None
     result = update.Updater(
-        inspector, list(state.opts.platform), state.source, explainer, _settle(state), state.first_seen,
+        inspector, list(state.opts.platform), state.services.libraries(sources.DEFAULT_TTL), explainer, _settle(state),
+        state.first_seen,
     ).run(rows)
     if result.moves:  # who signed each side; what the new digest lost
         from pin_from.steps import signed
@@ -265,7 +203,7 @@ def _pin_platform(
     from pin_from.registry.changes import Inspector
     platform = state.opts.pin_platform
     assert platform is not None
-    inspector = Inspector(state.client(), state.cache)
+    inspector = Inspector(state.services.client(), state.cache)
     ret = dict(answers)
     for ref in {s.ref for f in loaded for s in f.scan.sites if s.ref.digest is None}:
         index = answers.get(ref)
@@ -318,6 +256,7 @@ def _edit(
 
 def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
     from pin_from.explain import report
+    from pin_from.files import rewrite
     opts, out = state.opts, state.out
     platform = str(opts.platform[0]) if opts.platform else 'linux/amd64'
     if not opts.report:
@@ -325,36 +264,11 @@ def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
             out.line(line)
         return cli.OK
     try:
-        _write_report(opts.report, report.markdown(moves, platform, held))
+        rewrite.write_text(opts.report, report.markdown(moves, platform, held))
     except OSError as e:
         out.note(f'cannot write the report {opts.report}: {(e.strerror or str(e)).lower()}')
         return cli.FAILED
     return cli.OK
-
-
-def _write_report(path: str, text: str) -> None:
-    """Atomically for a file; in place for a device or pipe (``/dev/stdout``),
-    which must never be replaced by a file."""
-    import stat
-    import tempfile
-    try:
-        special = not stat.S_ISREG(os.stat(path).st_mode)
-    except FileNotFoundError:
-        special = False
-    if special:
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(text)
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.pin-from-report-', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _duration(text: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pin_from.explain.attestations import SLSA, Attestations, Package, Provenance, parse_provenance, parse_sbom
-from pin_from.explain.markdown import Sides, compare_link, render, vulnerabilities
+from pin_from.explain.markdown import Sides, VulnsUnknown, compare_link, render, vulnerabilities
 from pin_from.registry.http import Http
 from pin_from.explain.osv import ApiSource, DirectorySource, http_calls
 from tests.registry_server import free_port
@@ -105,14 +105,14 @@ def test_a_down_osv_server_is_its_one_line():
     with contextlib.closing(Http(timeout=2)) as http:
         source = ApiSource(f'http://127.0.0.1:{free_port()}', http_calls(http))
         outcome = vulnerabilities(sides, source)
-    assert isinstance(outcome, str) and outcome.startswith('OSV unreachable: `http://127.0.0.1:')
-    assert _section(render(sides, outcome), 'Vulnerabilities') == outcome
-    assert '\n' not in outcome
+    assert isinstance(outcome, VulnsUnknown) and outcome.text.startswith('OSV unreachable: `http://127.0.0.1:')
+    assert _section(render(sides, outcome), 'Vulnerabilities') == outcome.text
+    assert '\n' not in outcome.text
 
 
 def test_an_unreadable_osv_directory_is_its_one_line(tmp_path):
     outcome = vulnerabilities(_sides(), DirectorySource(tmp_path / 'missing'))
-    assert outcome == f'OSV unreadable: `{tmp_path / "missing"}: no such OSV directory or zip`'
+    assert outcome == VulnsUnknown(f'OSV unreadable: `{tmp_path / "missing"}: no such OSV directory or zip`')
 
 
 def test_only_the_first_20_upgrades_are_in_the_body():

@@ -77,5 +77,5 @@ def test_the_check_sees_a_cycle():
 
 def test_the_graph_sees_imports_inside_functions():
     edges = graph()
-    assert 'pin_from.registry.client' in edges['pin_from.pin']  # imported where the client is built
+    assert 'pin_from.registry.client' in edges['pin_from.services']  # imported where the client is built
     assert 'pin_from.kinds.sites' in edges['pin_from.files.edit']

@@ -19,8 +19,15 @@ FIELD = 120  # characters of one value in the report
 _GITHUB = re.compile(r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[#?].*)?/?$')
 _COMMIT = re.compile(r'^[0-9a-f]{7,64}$')
 
-# A string is a one-line note ("OSV unreachable: ..."); None means not configured.
-VulnOutcome = Union[VulnDiff, str, None]
+
+
+class VulnsUnknown(NamedTuple):
+    """Why an image's vulnerabilities are unknown: one Markdown line (values in code spans)."""
+
+    text: str
+
+
+VulnOutcome = Union[VulnDiff, VulnsUnknown, None]  # None: OSV not configured
 NOT_CONFIGURED = 'OSV not configured (`--osv`)'
 
 
@@ -141,8 +148,8 @@ def vulnerabilities_section(sides: Sides, outcome: VulnOutcome) -> list[str]:
     lines = ['**Vulnerabilities**', '']
     if outcome is None:
         return lines + [NOT_CONFIGURED]
-    if isinstance(outcome, str):
-        return lines + [outcome]
+    if isinstance(outcome, VulnsUnknown):
+        return lines + [outcome.text]
     missing = _missing(sides, 'packages')
     if missing is not None:
         return lines + [missing]
@@ -167,26 +174,26 @@ def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
     if source is None:
         return None
     if sides.old.packages is None or sides.new.packages is None:
-        return _missing(sides, 'packages')
+        return VulnsUnknown(_missing(sides, 'packages') or '')
     try:
         return vulnerability_diff(sides.old.packages, sides.new.packages, source)
     except OsvUnavailable as error:
-        return f'OSV unreachable: {code_span(str(error), 200)}'
+        return VulnsUnknown(f'OSV unreachable: {code_span(str(error), 200)}')
     except OsvError as error:
-        return f'OSV unreadable: {code_span(str(error), 200)}'
+        return VulnsUnknown(f'OSV unreadable: {code_span(str(error), 200)}')
 
 
 def summary(explained: Explanation) -> str:
     """One line for the text summary: package and vulnerability counts, or why not."""
     sides, vulns = explained
     missing = _missing(sides, 'packages')
-    if missing is not None and vulns in (None, missing):
+    if missing is not None and (vulns is None or vulns == VulnsUnknown(missing)):
         return f'packages: {missing}' + ('; vulnerabilities: OSV not configured' if vulns is None else '')
     packages = missing or _counts(diff_packages(sides.old.packages or (), sides.new.packages or ()))
     if vulns is None:
         told = 'OSV not configured'
-    elif isinstance(vulns, str):
-        told = vulns
+    elif isinstance(vulns, VulnsUnknown):
+        told = vulns.text
     else:
         told = (f'{len(vulns.fixed)} fixed, {len(vulns.introduced)} introduced '
                 f'({vulns.before} known before, {vulns.after} after)')

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pin_from.registry.changes import Facts
 from pin_from.escape import code_span as c
 from pin_from.escape import markdown_text
+from pin_from.errors import PinFromError
 from pin_from.reference import Reference
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Move(NamedTuple):
     new: str
     locations: tuple[str, ...]  # FILE:LINE
     details: tuple[str, ...]  # Markdown bullets, already escaped
-    source: Source | str | None  # str: why the source could not be read
+    source: Source | PinFromError | None  # an error: why the source could not be read
     explained: Explanation | None = None  # packages, source, vulnerabilities (attestations, OSV)
 
 
@@ -102,10 +103,10 @@ def describe(old: Facts | None, new: Facts, platform: str) -> list[str]:
     return lines
 
 
-def _source_line(source: Source | str | None) -> str | None:
+def _source_line(source: Source | PinFromError | None) -> str | None:
     if source is None:
         return None
-    if isinstance(source, str):
+    if isinstance(source, PinFromError):
         return f'Source: {source}'
     short = c(source.commit[:12])
     if source.github is None:

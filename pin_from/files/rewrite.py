@@ -26,28 +26,58 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
         raise FileError('is no longer a regular file; left alone')
     if not os.access(target, os.W_OK):
         raise FileError('is not writable; left alone')
-    import tempfile  # only when writing
     try:
-        fd, tmp = tempfile.mkstemp(prefix='.pin-from-', dir=directory)
+        fd, tmp = _temporary(directory)
     except OSError as e:
         raise FileError(f'cannot write next to it: {e.strerror}') from None
+    try:
+        _land(fd, tmp, target, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid), expected)
+    except OSError as e:
+        reason = 'disk full' if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        raise FileError(f'cannot write: {reason}; left alone') from None
+
+
+def write_text(path: str, text: str) -> None:
+    """A file pin-from makes (the ``--update`` report), atomically: a new file gets mode 0644. A device
+    or a pipe (``/dev/stdout``) is written in place: it must never be replaced by a file. OSError on failure."""
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+        return
+    fd, tmp = _temporary(os.path.dirname(os.path.abspath(path)))
+    _land(fd, tmp, path, text.encode('utf-8'), 0o644, None, None)
+
+
+def _temporary(directory: str) -> tuple[int, str]:
+    import tempfile  # only when writing
+    return tempfile.mkstemp(prefix='.pin-from-', dir=directory)
+
+
+def _land(
+        fd: int, tmp: str, target: str, data: bytes, mode: int, owner: tuple[int, int] | None,
+        expected: bytes | None,
+) -> None:
+    """The one atomic write: ``data`` into the temporary file ``tmp`` (open as ``fd``), flushed to disk,
+    its mode (and owner) set, then renamed over ``target``, unless ``target`` no longer holds
+    ``expected``. The temporary file never stays behind."""
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+        os.chmod(tmp, mode)
+        if owner is not None and owner != (os.getuid(), os.getgid()):
             try:  # keep the owner too (possible as root); else the new owner is us
-                os.chown(tmp, st.st_uid, st.st_gid)
+                os.chown(tmp, *owner)
             except OSError:
                 pass
-        if read_regular(target, MAX_FILE) != expected:
+        if expected is not None and read_regular(target, MAX_FILE) != expected:
             raise FileError('changed while pin-from ran; left alone')
         os.replace(tmp, target)
-    except OSError as e:
-        reason = 'disk full' if e.errno == errno.ENOSPC else (e.strerror or str(e))
-        raise FileError(f'cannot write: {reason}; left alone') from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -11,14 +11,12 @@ import json
 from typing import Iterable
 from typing import Mapping
 from typing import TYPE_CHECKING
-from typing import Union
 
 from pin_from import __version__
 from pin_from.files import edit
 from pin_from.render.output import Error
 from pin_from.render.output import Json
 from pin_from.render.output import Result
-from pin_from.reference import Reference
 from pin_from.kinds.sites import Site
 from pin_from.kinds.sites import Skip
 

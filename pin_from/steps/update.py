@@ -33,6 +33,7 @@ from pin_from.files.edit import Hold
 from pin_from.files.edit import Moves
 from pin_from.files.edit import Outcome
 from pin_from.files.edit import Pin
+from pin_from.errors import LibraryError
 from pin_from.errors import PinFromError
 from pin_from.files.load import Loaded
 from pin_from.registry.manifest import Platform
@@ -41,6 +42,7 @@ from pin_from.reference import Reference
 if TYPE_CHECKING:
     from pin_from.explain.attested import Explainer
     from pin_from.support.library import Library
+    from pin_from.support.libraries import Libraries
 
 _GITHUB_RE = re.compile(r'(?:https://|git://|git@)github\.com[/:]([\w.-]+/[\w.-]+?)(?:\.git)?/?$')
 
@@ -54,7 +56,7 @@ class Pinned(NamedTuple):
     where: str  # FILE:LINE
 
 
-class Result(NamedTuple):
+class Updates(NamedTuple):
     """What --update decided: the moves to make (with the report's facts), and the pins it holds."""
 
     moves: list[report.Move]
@@ -136,7 +138,7 @@ def _never_seen(ref: Reference, digest: str) -> float | None:
 class Updater:
     def __init__(
             self, inspector: Inspector, platforms: list[Platform],
-            source: Callable[[Reference], report.Source | str | None],
+            libraries: Libraries | None,
             explainer: Explainer | None = None, settle: Settle | None = None,
             first_seen: Callable[[Reference, str], float | None] = _never_seen,
     ) -> None:
@@ -144,11 +146,11 @@ class Updater:
         self.inspector = inspector
         self.platforms = platforms
         self.shown = platforms[0] if platforms else DEFAULT_PLATFORM
-        self.source = source
+        self.libraries = libraries  # for the official-images entry behind a moved official tag
         self.explainer = explainer
         self.settle = settle
 
-    def run(self, rows: list[Pinned]) -> Result:
+    def run(self, rows: list[Pinned]) -> Updates:
         moves: list[report.Move] = []
         holds: dict[Pin, Hold] = {}
         targets: dict[Pin, str] = {}
@@ -166,8 +168,8 @@ class Updater:
                 errors[Pin(ref, new)] = e
                 continue
             details = tuple(report.describe(self._old_facts(ref, old, shown or self.shown), new_facts, str(shown or self.shown)))
-            moves.append(report.Move(ref, old, target, where, details, self.source(ref)))
-        return Result(self._explained(moves), Moves(holds, targets, errors))
+            moves.append(report.Move(ref, old, target, where, details, self._source(ref)))
+        return Updates(self._explained(moves), Moves(holds, targets, errors))
 
     def _held(self, ref: Reference, old: str, new: str, targets: dict[Pin, str]) -> Hold | None:
         """Why this move waits (None: make it); a platform pin's target is recorded."""
@@ -182,6 +184,16 @@ class Updater:
         elif self.platforms and not self._platform_changed(ref, old, new):
             return Hold('held-by-platforms', f'moved to {new}, but not for {", ".join(map(str, self.platforms))}')
         return self._too_young(ref, old, new)
+
+    def _source(self, ref: Reference) -> report.Source | LibraryError | None:
+        """The official-images entry that builds a moved official tag, for the report."""
+        if not ref.is_official or self.libraries is None:
+            return None
+        try:
+            lib = self.libraries.get(ref.official_name)
+        except PinFromError as e:
+            return LibraryError(f'the official-images library could not be read ({e})')
+        return None if lib is None else library_source(lib, ref.effective_tag)
 
     def _platform_of(self, ref: Reference, old: str) -> Platform | None:
         """The platform of a platform pin: ``old`` is one image manifest, not an index,
