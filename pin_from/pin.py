@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from pin_from import cli
 from pin_from.files import edit
 from pin_from.files import load as files
-from pin_from.render import results
 from pin_from.registry.cache import DEFAULT_TTL
 from pin_from.errors import FileError
 from pin_from.errors import PinFromError
@@ -225,6 +224,7 @@ def _edit(
     opts, out = state.opts, state.out
     plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, opts.check)
     if out.structured:  # json: every reference; text: the lines below
+        from pin_from.render import results  # json: off the steady path
         for result in results.decided(loaded, plan.decisions):
             out.result(result)
     if opts.verbose:
