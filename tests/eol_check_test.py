@@ -96,6 +96,13 @@ def test_verbose_says_why_there_is_no_verdict(tmp_path, capsys):
 def test_ignored_references_get_no_verdict(tmp_path, capsys):
     (tmp_path / 'Dockerfile').write_text('# pin-from: ignore\nFROM python:3.8\nFROM python:3.14\n')
     assert run(capsys, '--eol', str(EOL), 'Dockerfile') == (0, '', '')
+    (tmp_path / 'compose.yaml').write_text('services:\n  a:\n    image: python:3.8  # pin-from: ignore\n')
+    assert run(capsys, '--eol', str(EOL), 'compose.yaml') == (0, '', '')
+    code, out, _ = run(capsys, '--format', 'json', '--eol', str(EOL), 'Dockerfile', 'compose.yaml')
+    found = [(r['image'], r['status'], [e['status'] for e in r.get('end_of_life', ())]) for r in json.loads(out)['results']]
+    assert code == 0 and found == [
+        ('python:3.8', 'skipped', []), ('python:3.14', 'supported', ['supported']), ('python:3.8', 'skipped', []),
+    ]
 
 
 @pytest.mark.parametrize(('name', 'text', 'line'), (
@@ -105,6 +112,8 @@ def test_ignored_references_get_no_verdict(tmp_path, capsys):
                                  '    steps: [{run: "true"}]\n', 5),
     ('.gitlab-ci.yml', 'image: python:3.8-slim\njob:\n  script: ["true"]\n', 1),
     ('Containerfile', 'ARG X=1\nFROM docker.io/library/python:3.8-slim@sha256:' + '0' * 64 + '\n', 2),
+    ('.circleci/config.yml', 'version: 2.1\njobs:\n  build:\n    docker:\n      - image: python:3.8-slim\n', 5),
+    ('charts/app/values.yaml', 'replicas: 1\nsidecar:\n  image: python:3.8-slim\n', 3),
 ))
 def test_every_file_kind(tmp_path, capsys, name, text, line):
     path = tmp_path / name

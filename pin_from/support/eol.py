@@ -85,7 +85,7 @@ class Index:
         self._official = official
         self._official_products: dict[str, bool] = {}
         self._base_words: dict[str, list[tuple[Product, Cycle]]] = {}
-        self._parsed: dict[tuple[str, str], _Parsed] = {}  # (image, tag): each listed tag is parsed once
+        self._parsed: dict[tuple[str, str], _Parsed] = {}  # (product, tag): each listed tag is parsed once
         for product in data.products:
             if product.is_os:
                 for word, cycle in _words(product):
@@ -105,7 +105,8 @@ class Index:
         return next(iter(claims.values())) if len(claims) == 1 else None
 
     def base_candidates(self, tags: Iterable[str]) -> set[str]:
-        """Products whose official status a judgement of ``tags`` may ask about."""
+        """Image names to look up in the library before judging ``tags``: the names of the operating
+        systems (without a docker purl) that a component of them may name, so :meth:`is_official` can answer."""
         names: set[str] = set()
         for tag in tags:
             for part in tag.split('-'):
