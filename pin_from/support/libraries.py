@@ -17,18 +17,18 @@ class Libraries:
         self.fetcher = fetcher
         self.url = url
         self._lock = _thread.allocate_lock()
+        self._locks: dict[str, _thread.LockType] = {}  # one per name: names are read concurrently
         self._found: dict[str, Found] = {}
 
     def get(self, name: str) -> Library | None:
         """``library/<name>``, parsed; None when there is no such file. Raises PinFromError
         (the same one for every caller of the run) when it cannot be read or parsed."""
         with self._lock:
-            known = name in self._found
-            found = self._found.get(name)
-        if not known:
-            found = self._read(name)
-            with self._lock:
-                found = self._found.setdefault(name, found)
+            lock = self._locks.setdefault(name, _thread.allocate_lock())
+        with lock:
+            if name not in self._found:
+                self._found[name] = self._read(name)
+            found = self._found[name]
         if isinstance(found, PinFromError):
             raise found
         return found
