@@ -93,6 +93,15 @@ def test_verbose_says_why_there_is_no_verdict(tmp_path, capsys):
     assert run(capsys, '--eol', str(EOL), 'Dockerfile') == (0, '', '')
 
 
+def test_verdicts_without_the_library_have_no_suggestion(tmp_path, capsys, monkeypatch):
+    """The library cannot be read: end-of-life verdicts still stand, with no suggestion (nothing is known listed)."""
+    monkeypatch.setenv('PIN_FROM_LIBRARY_URL', 'http://127.0.0.1:9/library/')
+    (tmp_path / 'Dockerfile').write_text('FROM python:3.8\n')
+    code, out, err = run(capsys, '--timeout', '2', '--eol', str(EOL), 'Dockerfile')
+    assert code == 3 and 'cannot read the official-images library' in err
+    assert out == 'Dockerfile:1: python:3.8: Python 3.8 reached end of life on 2024-10-07\n'
+
+
 def test_ignored_references_get_no_verdict(tmp_path, capsys):
     (tmp_path / 'Dockerfile').write_text('# pin-from: ignore\nFROM python:3.8\nFROM python:3.14\n')
     assert run(capsys, '--eol', str(EOL), 'Dockerfile') == (0, '', '')
