@@ -264,7 +264,7 @@ def _report(state: _Run, moves: list[Move], held: list[str]) -> int:
             out.line(line)
         return cli.OK
     try:
-        rewrite.write_text(opts.report, report.markdown(moves, platform, held))
+        rewrite.write_text(opts.report, report.markdown(moves, platform, held, check=opts.check))
     except OSError as e:
         out.note(f'cannot write the report {opts.report}: {(e.strerror or str(e)).lower()}')
         return cli.FAILED

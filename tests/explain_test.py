@@ -30,6 +30,14 @@ def _sides() -> Sides:
 
 
 EXPECTED = textwrap.dedent('''\
+    **Vulnerabilities**
+
+    1 known before, 0 after: 1 fixed, 0 introduced
+
+    Fixed by this update:
+
+    - `DSA-3029-1` (`CVE-2014-3616`) in `nginx` `1.2.1-2.2+wheezy2` fixed in `1.2.1-2.2+wheezy3`
+
     **Packages**
 
     4 upgraded, 1 added, 1 removed
@@ -55,15 +63,7 @@ EXPECTED = textwrap.dedent('''\
     - old: `https://github.com/nginxinc/docker-nginx` at `0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f` built `2014-09-01T10:00:00.000000000Z`
     - new: `https://github.com/nginxinc/docker-nginx` at `9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b` built `2014-09-21T10:00:00.000000000Z`
     - compare: https://github.com/nginxinc/docker-nginx/compare/0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f...9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b
-
-    **Vulnerabilities**
-
-    1 known before, 0 after: 1 fixed, 0 introduced
-
-    Fixed by this update:
-
-    - `DSA-3029-1` (`CVE-2014-3616`) in `nginx` `1.2.1-2.2+wheezy2` fixed in `1.2.1-2.2+wheezy3`
-    ''')
+''')
 
 
 def test_end_to_end_from_statements_and_an_osv_directory():
@@ -83,12 +83,19 @@ def _section(text: str, title: str) -> str:
     return text.split(f'**{title}**\n\n', 1)[1].split('\n\n', 1)[0].rstrip('\n')
 
 
-def test_missing_data_is_one_line_per_section_never_a_missing_section():
+def test_an_image_without_attestations_is_one_line_not_three_sections():
     nothing = Attestations(None, None, ('no attestations on this image',))
     text = render(Sides(nothing, _sides().new), None)
-    assert _section(text, 'Packages') == 'old image: no attestations on this image'
-    assert _section(text, 'Source') == 'old image: no attestations on this image'
-    assert _section(text, 'Vulnerabilities') == 'OSV not configured (`--osv`)'
+    assert text == 'No attestations on the old image: packages, source and vulnerabilities unknown.\n'
+    assert render(Sides(nothing, nothing), None).startswith('No attestations on either image: ')
+
+
+def test_missing_data_is_one_line_per_section_and_osv_unconfigured_is_not_a_section():
+    no_sbom = Attestations(None, _sides().old.provenance, ('no SBOM attestation',))
+    text = render(Sides(no_sbom, _sides().new), None)
+    assert _section(text, 'Packages') == 'old image: no SBOM attestation'
+    assert '**Vulnerabilities**' not in text and 'OSV not configured' not in text  # the report says it once
+    assert text.index('**Packages**') < text.index('**Source**')
 
 
 def test_an_sbom_over_the_cap_says_so():

@@ -33,7 +33,7 @@ def test_moved_tag_is_repinned_with_a_report(hub, tmp_path, capsys):
     assert 'LANG' not in text  # unchanged variables are not noise
     assert 'Layers: 2 added, 1 removed (2 now)' in text
     assert 'Size (linux/amd64, compressed):' in text
-    assert 'Created: ' in text
+    assert 'Created: ' not in text  # both images give the same created time: no "X → X" line
     # the official-images entry that builds python:3.12-slim today, with a link to its commit
     assert '[docker-library/python@' in text and 'https://github.com/docker-library/python/commit/' in text
 
@@ -50,7 +50,8 @@ def test_summary_on_stdout_without_report(hub, tmp_path, capsys):
     assert hub.main('--update', path) == 1
     out = capsys.readouterr().out
     assert f'node:24: {old[:19]} -> ' in out
-    assert '`NODE_VERSION` `24.1.0` → `24.2.0`' in out
+    assert 'Environment: NODE_VERSION 24.1.0 → 24.2.0' in out  # plain text, not Markdown
+    assert '`' not in out
 
 
 def test_index_that_only_gained_a_platform(hub, tmp_path, capsys):

@@ -1,8 +1,9 @@
 """Markdown explaining one moved image: packages, source and vulnerabilities.
 
 Every value taken from an image or an OSV record goes into a code span
-(:func:`pin_from.escape.code_span`: escaped, length-capped); every section is present, and missing data is one
-line saying why ("no attestations on this image", "OSV not configured").
+(:func:`pin_from.escape.code_span`: escaped, length-capped). Vulnerabilities come first, then packages, then the
+source; each list is capped and says what it left out. An image without attestations gets one line, not three
+sections, and "OSV not configured" is the report's to say, once.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from pin_from.explain.osv import Finding, OsvError, OsvUnavailable, Source, Vuln
 from pin_from.explain.packages import Change, PackageDiff, diff_packages
 
 BODY_UPGRADES = 20
+MAX_PACKAGE_LINES = 200  # lines of "All package changes" per image; the rest counted
+MAX_FINDINGS = 50  # fixed, and introduced, vulnerabilities listed per image; the rest counted
+NO_ATTESTATIONS = 'no attestations: packages, source and vulnerabilities unknown'
 FIELD = 120  # characters of one value in the report
 _GITHUB = re.compile(r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[#?].*)?/?$')
 _COMMIT = re.compile(r'^[0-9a-f]{7,64}$')
@@ -60,11 +64,16 @@ def _counts(diff: PackageDiff) -> str:
 
 def _details(diff: PackageDiff) -> list[str]:
     lines = ['<details><summary>All package changes</summary>', '']
-    lines += [f'{_change_line(c)} (upgraded)' for c in diff.upgraded]
-    lines += [f'{_change_line(c)} (downgraded)' for c in diff.downgraded]
-    lines += [f'{_change_line(c)} (changed)' for c in diff.changed]
-    lines += [f'- {code_span(p.name, FIELD)} {code_span(p.version, FIELD)} (added)' for p in diff.added]
-    lines += [f'- {code_span(p.name, FIELD)} {code_span(p.version, FIELD)} (removed)' for p in diff.removed]
+    every = [(c, 'upgraded') for c in diff.upgraded] + [(c, 'downgraded') for c in diff.downgraded] \
+        + [(c, 'changed') for c in diff.changed]
+    kept = every[:MAX_PACKAGE_LINES]
+    lines += [f'{_change_line(c)} ({how})' for c, how in kept]
+    room = MAX_PACKAGE_LINES - len(kept)
+    one = [(p, 'added') for p in diff.added] + [(p, 'removed') for p in diff.removed]
+    lines += [f'- {code_span(p.name, FIELD)} {code_span(p.version, FIELD)} ({how})' for p, how in one[:room]]
+    left = len(every) + len(one) - MAX_PACKAGE_LINES
+    if left > 0:
+        lines.append(f'- … and {left:,} more package changes (left out: at most {MAX_PACKAGE_LINES} listed)')
     return lines + ['', '</details>']
 
 
@@ -119,11 +128,12 @@ def _source_line(label: str, side: Provenance) -> str:
     return ' '.join(parts)
 
 
-def source_section(sides: Sides) -> list[str]:
-    lines = ['**Source**', '']
+def source_section(sides: Sides, library: Sequence[str] = ()) -> list[str]:
+    """Provenance of both sides, after ``library`` (the official-images entry's bullets): one Source heading."""
+    lines = ['**Source**', ''] + [f'- {line}' for line in library]
     missing = _missing(sides, 'provenance')
     if missing is not None or sides.old.provenance is None or sides.new.provenance is None:
-        return lines + [missing or 'no provenance']
+        return lines + [('- ' if library else '') + (missing or 'no provenance')]
     old, new = sides.old.provenance, sides.new.provenance
     lines += [f'- {_source_line("old", old)}', f'- {_source_line("new", new)}']
     link = compare_link(old, new)
@@ -155,18 +165,38 @@ def vulnerabilities_section(sides: Sides, outcome: VulnOutcome) -> list[str]:
         return lines + [missing]
     lines.append(f'{outcome.before} known before, {outcome.after} after: '
                  f'{len(outcome.fixed)} fixed, {len(outcome.introduced)} introduced')
-    for title, items in (('Fixed by this update', outcome.fixed), ('Introduced', outcome.introduced)):
+    for title, items in (('Introduced', outcome.introduced), ('Fixed by this update', outcome.fixed)):
         if items:
-            lines += ['', f'{title}:', ''] + [_finding(f) for f in items]
+            lines += ['', f'{title}:', ''] + [_finding(f) for f in items[:MAX_FINDINGS]]
+            if len(items) > MAX_FINDINGS:
+                lines.append(f'- … and {len(items) - MAX_FINDINGS:,} more (left out: at most {MAX_FINDINGS} listed)')
     return lines
 
 
-def render(sides: Sides, vulns: VulnOutcome) -> str:
-    """The three sections for one moved image, as Markdown lines joined."""
-    blocks: Sequence[list[str]] = (
-        packages_section(sides), source_section(sides), vulnerabilities_section(sides, vulns),
-    )
-    return '\n\n'.join('\n'.join(b) for b in blocks) + '\n'
+def unattested(sides: Sides) -> Optional[str]:
+    """The one line for a move whose old or new image has no attestations at all (None: some are there)."""
+    bare = [label for label, side in (('old', sides.old), ('new', sides.new))
+            if side.packages is None and side.provenance is None]
+    if not bare:
+        return None
+    which = 'either image' if len(bare) == 2 else f'the {bare[0]} image'
+    return f'No attestations on {which}: packages, source and vulnerabilities unknown.'
+
+
+def sections(sides: Sides, vulns: VulnOutcome, library: Sequence[str] = ()) -> list[tuple[str, list[str]]]:
+    """The sections for one moved image, most important first: vulnerabilities (unless OSV is not
+    configured: the report says so once), packages, source (with ``library``, the official-images
+    entry). An image without attestations gets one line instead."""
+    line = unattested(sides)
+    if line is not None:
+        return [('attestations', [line])]
+    ret = [('vulnerabilities', vulnerabilities_section(sides, vulns))] if vulns is not None else []
+    return ret + [('packages', packages_section(sides)), ('source', source_section(sides, library))]
+
+
+def render(sides: Sides, vulns: VulnOutcome, library: Sequence[str] = ()) -> str:
+    """The sections for one moved image, as Markdown lines joined."""
+    return '\n\n'.join('\n'.join(b) for _, b in sections(sides, vulns, library)) + '\n'
 
 
 def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
@@ -184,14 +214,18 @@ def vulnerabilities(sides: Sides, source: Optional[Source]) -> VulnOutcome:
 
 
 def summary(explained: Explanation) -> str:
-    """One line for the text summary: package and vulnerability counts, or why not."""
+    """One line for the text summary: package and vulnerability counts, or why not (OSV not
+    configured is said once by the caller)."""
     sides, vulns = explained
+    line = unattested(sides)
+    if line is not None:
+        return line
     missing = _missing(sides, 'packages')
     if missing is not None and (vulns is None or vulns == VulnsUnknown(missing)):
-        return f'packages: {missing}' + ('; vulnerabilities: OSV not configured' if vulns is None else '')
+        return f'packages: {missing}'
     packages = missing or _counts(diff_packages(sides.old.packages or (), sides.new.packages or ()))
     if vulns is None:
-        told = 'OSV not configured'
+        return f'packages: {packages}'
     elif isinstance(vulns, VulnsUnknown):
         told = vulns.text
     else:
