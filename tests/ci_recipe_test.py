@@ -110,12 +110,19 @@ def github_output(tmp_path: Path) -> str:
     return path.read_text() if path.exists() else ''
 
 
+COMPOSE = 'services:\n  api:\n    image: python:3.12-slim@{}\n'
+POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\nspec:\n  containers:\n  - name: api\n    image: python:3.12-slim@{}\n'
+
+
 def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_path):
     old = hub.push('python:3.12-slim', 'a', '3.12.6')
     main = project.commit_all({
         'Dockerfile': f'FROM python:3.12-slim@{old}\nRUN true\n',
         'services/api/app.Dockerfile': f'FROM python:3.12-slim@{old} AS build\n',
-        'notes.txt': f'FROM python:3.12-slim@{old}\n',  # not a Dockerfile
+        'compose.yaml': COMPOSE.format(old),
+        'deploy/pod.yaml': POD.format(old),
+        'deploy/settings.yaml': 'replicas: 2\n',  # YAML of no images: untouched
+        'notes.txt': f'FROM python:3.12-slim@{old}\n',  # not a file of a known kind
     })
     (project.work / 'scratch.Dockerfile').write_text(f'FROM python:3.12-slim@{old}\n')  # untracked
     new = hub.push('python:3.12-slim', 'b', '3.12.7')
@@ -136,14 +143,23 @@ def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_pat
 
     assert git('rev-parse', f'{BRANCH}^', cwd=project.remote).strip() == main
     changed = git('diff-tree', '--no-commit-id', '--name-only', '-r', BRANCH, cwd=project.remote).split()
-    assert changed == ['Dockerfile', 'services/api/app.Dockerfile']
+    assert changed == ['Dockerfile', 'compose.yaml', 'deploy/pod.yaml', 'services/api/app.Dockerfile']
+    assert git('show', f'{BRANCH}:compose.yaml', cwd=project.remote) == COMPOSE.format(new)
+    assert git('show', f'{BRANCH}:deploy/pod.yaml', cwd=project.remote) == POD.format(new)
+    assert '`compose.yaml:3`' in body_text and '`deploy/pod.yaml:8`' in body_text
     assert git('show', f'{BRANCH}:Dockerfile', cwd=project.remote) == f'FROM python:3.12-slim@{new}\nRUN true\n'
     assert git('show', f'{BRANCH}:services/api/app.Dockerfile', cwd=project.remote) == (
         f'FROM python:3.12-slim@{new} AS build\n')
     assert git('rev-parse', 'main', cwd=project.remote).strip() == main
     assert (project.work / 'scratch.Dockerfile').read_text() == f'FROM python:3.12-slim@{old}\n'
     assert (project.work / 'notes.txt').read_text() == f'FROM python:3.12-slim@{old}\n'
-    assert github_output(tmp_path) == 'moved=true\n'
+    moved, files = github_output(tmp_path).split('\n', 1)
+    assert moved == 'moved=true'
+    assert files.splitlines()[1:-1] == [
+        ':(literal)Dockerfile', ':(literal)compose.yaml', ':(literal)deploy/pod.yaml',
+        ':(literal)services/api/app.Dockerfile',
+    ]
+    assert files.startswith('files<<EOF_') and files.splitlines()[-1] == files.splitlines()[0][len('files<<'):]
 
 
 def test_a_second_move_refreshes_the_same_branch(project, hub, tmp_path):
@@ -241,7 +257,8 @@ def test_commit_false_leaves_the_changes_for_a_forge_action(project, hub, tmp_pa
     assert git('status', '--porcelain', cwd=project.work) == ' M Dockerfile\n'
     assert project.remote_heads() == ['refs/heads/main']
     assert report.read_text().startswith('## Base image updates') and new in report.read_text()
-    assert github_output(tmp_path) == 'moved=true\n'
+    assert github_output(tmp_path).startswith('moved=true\nfiles<<EOF_')
+    assert ':(literal)Dockerfile\n' in github_output(tmp_path)
 
 
 def test_uncommitted_dockerfile_is_refused(project, hub, tmp_path):
@@ -269,6 +286,70 @@ def test_examples_fail_loudly_and_agree():
     pull = next(s for s in steps if s.get('uses', '').startswith('peter-evans/create-pull-request@'))
     assert pull['if'] == "steps.pin.outputs.moved == 'true'"
     assert pull['with']['body-path'] == pin['env']['PIN_FROM_REPORT']
-    # the pull request commits exactly the files the script gives pin-from
-    included = re.findall(r"'(:\(glob\)[^']+)'", script)
-    assert pull['with']['add-paths'].split() == included and len(included) == 5
+    # the pull request commits exactly the files pin-from changed, as the script names them
+    assert pull['with']['add-paths'] == '${{ steps.pin.outputs.files }}'
+    assert '--update --report "$report" "$@" -- .' in script  # the whole repository, in one run
+
+
+def test_the_commit_skips_the_repositorys_own_hooks(project, hub, tmp_path):
+    """A developer's pre-commit hook (check-deprecated-tags failing, say) is not this job's check."""
+    old = hub.push('python:3.12-slim', 'a', '3.12.6')
+    project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n'})
+    for name in ('pre-commit', 'commit-msg', 'pre-push'):
+        hook = project.work / '.git' / 'hooks' / name
+        hook.write_text('#!/bin/sh\necho "hook ran" >&2\nexit 1\n')
+        hook.chmod(0o755)
+    new = hub.push('python:3.12-slim', 'b', '3.12.7')
+    proc = run_recipe(project, hub.mirror, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'hook ran' not in proc.stderr
+    assert git('show', f'{BRANCH}:Dockerfile', cwd=project.remote) == f'FROM python:3.12-slim@{new}\n'
+
+
+def test_a_failed_commit_switches_back_and_says_so(project, hub, tmp_path):
+    old = hub.push('python:3.12-slim', 'a', '3.12.6')
+    main = project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n'})
+    git('config', '--unset', 'user.name', cwd=project.work)  # no identity: git commit fails
+    git('config', '--unset', 'user.email', cwd=project.work)
+    git('config', 'user.useConfigOnly', 'true', cwd=project.work)
+    new = hub.push('python:3.12-slim', 'b', '3.12.7')
+    proc = run_recipe(project, hub.mirror, tmp_path, HOME=str(tmp_path / 'nohome'))
+    assert proc.returncode != 0
+    assert ('pin-from-update: git commit failed (exit 128); switched back to main; '
+            'the re-pinned files are left uncommitted; nothing pushed') in proc.stderr
+    assert git('symbolic-ref', '--short', 'HEAD', cwd=project.work).strip() == 'main'
+    assert git('rev-parse', 'HEAD', cwd=project.work).strip() == main
+    assert (project.work / 'Dockerfile').read_text() == f'FROM python:3.12-slim@{new}\n'
+    assert project.remote_heads() == ['refs/heads/main']
+
+
+def test_a_failed_push_switches_back_and_says_so(project, hub, tmp_path):
+    old = hub.push('python:3.12-slim', 'a', '3.12.6')
+    main = project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n'})
+    hook = project.remote / 'hooks' / 'pre-receive'  # the remote refuses from now on
+    hook.write_text('#!/bin/sh\necho refused >&2\nexit 1\n')
+    hook.chmod(0o755)
+    hub.push('python:3.12-slim', 'b', '3.12.7')
+    proc = run_recipe(project, hub.mirror, tmp_path)
+    assert proc.returncode != 0
+    assert ('git push failed (exit 1); switched back to main; the commit stays on the local branch '
+            'pin-from/update; nothing pushed') in proc.stderr
+    assert git('symbolic-ref', '--short', 'HEAD', cwd=project.work).strip() == 'main'
+    assert git('rev-parse', 'HEAD', cwd=project.work).strip() == main
+    assert git('status', '--porcelain', cwd=project.work) == ''
+    assert project.remote_heads() == ['refs/heads/main']
+
+
+def test_exit_1_without_a_changed_file_commits_nothing(project, hub, tmp_path):
+    old = hub.push('python:3.12-slim', 'a', '3.12.6')
+    project.commit_all({'Dockerfile': f'FROM python:3.12-slim@{old}\n'})
+    hub.push('python:3.12-slim', 'b', '3.12.7')
+    job_env = {k: v for k, v in os.environ.items() if not k.startswith(('PIN_FROM', 'GITHUB_', 'GIT_'))}
+    proc = subprocess.run(
+        ('bash', str(SCRIPT), '--registry-mirror', hub.mirror, '--library-url', str(LIBRARY), '--check'),
+        cwd=project.work, env={**job_env, 'PIN_FROM': PIN_FROM}, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert 'pin-from exited 1 but changed no file; nothing committed or pushed' in proc.stderr
+    assert project.remote_heads() == ['refs/heads/main']
+    assert git('symbolic-ref', '--short', 'HEAD', cwd=project.work).strip() == 'main'
