@@ -124,8 +124,8 @@ def _short(digest: str) -> str:
 
 
 MAX_REPORT = 60_000  # characters: GitHub cuts a pull-request body at 65,536
-WHERE_FILES = 5  # files listed per image in the table; the rest counted
-WHERE_PLACES = 10  # FILE:LINE places listed per image at most
+WHERE_FILES = 10  # files listed per image in the table; the rest counted
+WHERE_PLACES = 20  # FILE:LINE places listed per image at most
 MAX_HELD = 50  # held-back moves listed; the rest counted
 _NOTE_ROOM = 600  # kept free for the note of what was left out
 
