@@ -74,11 +74,6 @@ class _Run:
             record_sightings=self.update,  # --min-age's evidence of when a digest appeared
         )
 
-    def first_seen(self, ref: Reference, digest: str) -> float | None:
-        """When a run first saw ``ref``'s tag name ``digest`` (recorded by --update runs)."""
-        from pin_from.registry.resolve import digest_key
-        return self.cache.first_seen(digest_key(ref, digest))
-
 
 def _signature_rules(opts: Options) -> tuple[Rule, ...]:
     """The configuration file's [[signatures]] rules (a usage error naming the file and the rule)."""
@@ -178,7 +173,7 @@ def _moves(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edi
     explainer = Explainer(inspector, state.services.osv()) if rows else None
     result = update.Updater(
         inspector, list(state.opts.platform), state.services.libraries(sources.DEFAULT_TTL), explainer, _settle(state),
-        state.first_seen,
+        state.services.first_seen,
     ).run(rows)
     if result.moves:  # who signed each side; what the new digest lost
         from pin_from.steps import signed

@@ -12,6 +12,7 @@ from typing import Callable
 from typing import TYPE_CHECKING
 
 from pin_from.options import Options
+from pin_from.reference import Reference
 from pin_from.registry.cache import Cache
 
 if TYPE_CHECKING:
@@ -71,6 +72,12 @@ class Services:
             return None
         from pin_from.explain import osv
         return osv.open_source(self.opts.osv, osv.http_calls(self.http()))
+
+    def first_seen(self, ref: Reference, digest: str) -> float | None:
+        """When a run first saw ``ref``'s tag name ``digest`` (recorded by --update runs): --min-age's
+        evidence, and how a platform pin is told from an index pin."""
+        from pin_from.registry.resolve import digest_key
+        return self.cache.first_seen(digest_key(ref, digest))
 
     def close(self) -> None:
         if self._http is not None:
