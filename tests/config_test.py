@@ -176,3 +176,17 @@ def test_an_unknown_key_is_a_usage_error_of_the_hook(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"pin-from: error: {tmp_path / '.pin-from.toml'}: unknown key 'registry_mirror'" in err
     assert (tmp_path / 'Dockerfile').read_text() == 'FROM python:3.13\n'
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / 'README.md').read_text(encoding='utf-8')
+    section = readme.split('### Configuration', 1)[1]
+    example = section.split('```toml\n', 1)[1].split('```', 1)[0]
+    (tmp_path / 'pyproject.toml').write_text(example)
+    import shutil
+    shutil.copytree(LIBRARY, tmp_path / 'vendor' / 'official-images' / 'library')
+    opts = build(['--update'])
+    assert opts.mirrors == {'docker.io': 'https://harbor.example.com/dockerhub-proxy'}
+    assert [str(p) for p in opts.platform] == ['linux/amd64', 'linux/arm64'] and opts.min_age == 2 * 86400
+    assert opts.cache_ttl == 3600 and opts.kind_globs == {'deploy/*.yml': 'compose'}
