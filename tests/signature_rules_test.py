@@ -91,3 +91,16 @@ def test_written_name_drops_tag_and_digest_but_not_a_port():
     assert written_name('localhost:5000/app:1@sha256:' + 'a' * 64) == 'localhost:5000/app'
     assert written_name('localhost:5000/app') == 'localhost:5000/app'
     assert written_name('python:3.12') == 'python'
+
+
+def test_identity_regexp_is_a_keyless_identity_checked_when_loaded(keydir):
+    rule, = load_rules([{'images': ['a/*'], 'identity-regexp': r'https://github\.com/org/.*@refs/tags/v.*',
+                         'issuer': GITHUB}], str(keydir), 'pyproject.toml')
+    assert rule.identity is None and rule.keyless
+    assert rule.signer == r"an identity matching 'https://github\.com/org/.*@refs/tags/v.*' (issuer " + GITHUB + ')'
+    with pytest.raises(PolicyError, match="rule 1: identity-regexp '\\(unclosed': missing \\)"):
+        load_rules([{'images': ['a/*'], 'identity-regexp': '(unclosed', 'issuer': GITHUB}], str(keydir), 'p')
+    with pytest.raises(PolicyError, match='identity and identity-regexp exclude each other'):
+        load_rules([{'images': ['a/*'], 'identity-regexp': 'x', 'identity': 'x', 'issuer': GITHUB}], str(keydir), 'p')
+    with pytest.raises(PolicyError, match='needs issuer'):
+        load_rules([{'images': ['a/*'], 'identity-regexp': 'x'}], str(keydir), 'p')

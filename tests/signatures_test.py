@@ -531,3 +531,56 @@ def test_a_legacy_keyless_certificate_whose_sct_does_not_verify_is_refused(
     path = dockerfile(tmp_path, f'FROM {name}:v1\n')
     assert run([path], keyless_rule(name), tmp_path) == 3
     assert "the certificate's SCT does not verify" in capsys.readouterr().out
+
+
+def test_pin_platform_pins_a_platform_of_a_signed_index(registry, unique_repo, key, tmp_path, capsys):
+    index = push_image(registry.url, unique_repo, 'v1')
+    signing.push_bundle(registry.url, unique_repo, index, signing.keyed_bundle(key, signing.statement(index)))
+    manifests = json.loads(signing.rs._Client(registry.url, unique_repo, None, 'pull').request(
+        'GET', f'{registry.url}/v2/{unique_repo}/manifests/{index}', headers={'Accept': OCI_INDEX}).content)
+    amd64 = next(m['digest'] for m in manifests['manifests'] if m['platform']['architecture'] == 'amd64')
+    name = f'{registry.host}/{unique_repo}'
+    path = dockerfile(tmp_path, f'FROM {name}:v1\n')
+    run(['--pin-platform', 'linux/amd64', path], keyed_rule(name), tmp_path)
+    assert path.read_text() == f'FROM {name}:v1@{amd64}\n'  # covered by the index's signature
+    assert run(['--verify', '-v', path], keyed_rule(name), tmp_path) == 0
+    assert 'signed by the key publisher.pub' in capsys.readouterr().out
+
+
+def test_a_report_never_claims_a_loss_it_could_not_read(registry, unique_repo, key, tmp_path):
+    old = push_image(registry.url, unique_repo, 'v1', platforms=AMD64)
+    signing.push_bundle(registry.url, unique_repo, old, signing.keyed_bundle(key, signing.statement(old)))
+    new = push_image(registry.url, unique_repo, 'v1', platforms=AMD64, seed='2')
+    with FaultProxy(registry.host) as proxy:
+        proxy.add(Status(500), path=f'/referrers/{new}')
+        name = f'{proxy.host}/{unique_repo}'
+        path = dockerfile(tmp_path, f'FROM {name}:v1@{old}\n')
+        report = tmp_path / 'report.md'
+        run(['--update', '--report', report, path], [], tmp_path)
+        text = report.read_text()
+    assert 'Signatures and attestations could not be read (new digest: ' in text
+    assert 'lost' not in text
+
+
+@pytest.mark.parametrize('legacy', (False, True), ids=('bundle', 'legacy'))
+def test_identity_regexp_must_match_the_whole_identity(registry, repo_factory, sigstore, root, tmp_path, capsys, legacy):
+    pattern = r'https://github\.com/example/images/\.github/workflows/release\.yaml@refs/tags/v.*'
+    tagged = 'https://github.com/example/images/.github/workflows/release.yaml@refs/tags/v1.2.3'
+    lookalike = 'https://github.com/mallory/x/?https://github.com/example/images/.github/workflows/release.yaml@refs/tags/v1'
+    good, bad = repo_factory(), repo_factory()
+    for repo, identity in ((good, tagged), (bad, lookalike)):
+        digest = push_image(registry.url, repo, 'v1')
+        if legacy:
+            _legacy_keyless(registry, repo, sigstore, digest, identity)
+        else:
+            signing.push_bundle(registry.url, repo, digest, sigstore.keyless_bundle(signing.statement(digest), identity))
+    rule = [{'images': [f'{registry.host}/test/*'], 'identity-regexp': pattern, 'issuer': signing.GITHUB,
+             'trusted-root': 'trusted_root.json'}]
+    path = dockerfile(tmp_path, f'FROM {registry.host}/{good}:v1\n')
+    assert run(['-v', path], rule, tmp_path) == 1
+    assert '@sha256:' in path.read_text()
+    path = dockerfile(tmp_path, f'FROM {registry.host}/{bad}:v1\n')
+    assert run([path], rule, tmp_path) == 3
+    out = capsys.readouterr().out
+    assert f'signed by another identity: {lookalike}' in out
+    assert f"is not signed by an identity matching '{pattern}'" in out

@@ -47,6 +47,7 @@ class Attached(NamedTuple):
 
     kinds: frozenset[str]  # 'cosign signature', 'cosign attestation <type>', 'BuildKit attestations'
     signers: tuple[str, ...]  # who the signatures say signed (unverified unless a rule checked it)
+    error: str | None = None  # why what is attached could not be read (then kinds are not all known)
 
 
 def _is_text(value: object) -> bool:
@@ -56,7 +57,7 @@ def _is_text(value: object) -> bool:
 def _fingerprint(rule: Rule) -> str:
     """The rule's content (patterns aside): another key, identity or root is another cache key."""
     h = hashlib.sha256()
-    for part in (rule.identity, rule.issuer):
+    for part in (rule.identity, rule.identity_regexp, rule.issuer):
         h.update((part or '').encode() + b'\0')
     for path in (rule.key, rule.trusted_root):
         if path is not None:
@@ -175,8 +176,8 @@ class Gate:
                     dict(m.annotations).get('vnd.docker.reference.type') == 'attestation-manifest'
                     for m in top.manifests):
                 kinds.add('BuildKit attestations')
-        except PinFromError:
-            pass
+        except PinFromError as e:
+            return Attached(frozenset(kinds), tuple(dict.fromkeys(signers)), str(e))
         return Attached(frozenset(kinds), tuple(dict.fromkeys(signers)))
 
     def signed_by(self, ref: Reference, digest: str, attached: Attached) -> str:
@@ -195,6 +196,10 @@ class Gate:
         from pin_from.escape import code_span
         before, after = self.attached(ref, old), self.attached(ref, new)
         lines = []
+        unread = [f'{side} digest: {code_span(a.error, 200)}' for side, a in (('old', before), ('new', after))
+                  if a.error is not None]
+        if unread:  # what is attached is not all known: no claim of a loss
+            return [f'Signatures and attestations could not be read ({"; ".join(unread)})']
         lost = sorted(before.kinds - after.kinds)
         if lost:
             lines.append('**Warning: the new digest lost ' + ', '.join(code_span(k, 200) for k in lost)

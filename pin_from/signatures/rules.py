@@ -6,6 +6,7 @@ or ``[[signatures]]`` (``.pin-from.toml``)::
     images = ["cgr.dev/chainguard/*"]
     identity = "https://github.com/chainguard-images/images/.github/workflows/release.yaml@refs/heads/main"
     issuer = "https://token.actions.githubusercontent.com"
+    # or identity-regexp = "https://github.com/org/repo/.github/workflows/release.yaml@refs/tags/v.*"
 
     images = ["dhi.io/*"]
     key = "keys/dhi.pub"        # PEM public key, relative to the config file
@@ -34,7 +35,7 @@ MAX_RULES = 1000
 MAX_PATTERNS = 1000
 MAX_KEY_FILE = 64 * 1024
 MAX_TEXT = 1024
-_KEYS = frozenset(('images', 'identity', 'issuer', 'key', 'trusted-root'))
+_KEYS = frozenset(('images', 'identity', 'identity-regexp', 'issuer', 'key', 'trusted-root'))
 _PEM_RE = re.compile(rb'-----BEGIN (?:[A-Z]+ )?PUBLIC KEY-----')
 _PATTERN_RE = re.compile(r'[A-Za-z0-9._\-/:*?\[\]]{1,255}')
 
@@ -53,12 +54,19 @@ class Rule(NamedTuple):
     issuer: str | None
     key: str | None  # absolute path of the PEM public key
     trusted_root: str | None  # absolute path of a trusted_root.json; None: pin-from's own
+    identity_regexp: str | None = None  # keyless, instead of ``identity``: the whole identity must match
+
+    @property
+    def keyless(self) -> bool:
+        return self.key is None
 
     @property
     def signer(self) -> str:
         """Who this rule wants, in words."""
         if self.key is not None:
             return f'the key {self.key}'
+        if self.identity_regexp is not None:
+            return f"an identity matching '{self.identity_regexp}' (issuer {self.issuer})"
         return f'{self.identity} (issuer {self.issuer})'
 
     def __str__(self) -> str:
@@ -157,15 +165,25 @@ def _rule(table: object, number: int, directory: str, source: str) -> Rule:
     images = _images(table, where)
     identity, issuer = _text(table, 'identity', where), _text(table, 'issuer', where)
     key, root = _text(table, 'key', where), _text(table, 'trusted-root', where)
+    pattern = _text(table, 'identity-regexp', where)
+    if pattern is not None:
+        if identity is not None:
+            raise PolicyError(f'{where}: identity and identity-regexp exclude each other')
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise PolicyError(f'{where}: identity-regexp {pattern!r}: {e}') from None
+        identity = pattern
     if key is not None and (identity is not None or issuer is not None):
         raise PolicyError(f'{where}: key and identity/issuer exclude each other (keyed or keyless, not both)')
+    # (identity-regexp counts as the identity from here)
     if key is None and (identity is None or issuer is None):
         missing = 'issuer' if identity is not None else 'identity' if issuer is not None else 'key, or identity and issuer'
         raise PolicyError(f'{where}: needs {missing}')
     return Rule(
-        where, images, identity, issuer,
+        where, images, None if pattern is not None else identity, issuer,
         None if key is None else _key(key, directory, where),
-        None if root is None else _file(root, directory, where, 'trusted-root'),
+        None if root is None else _file(root, directory, where, 'trusted-root'), pattern,
     )
 
 

@@ -257,7 +257,7 @@ def check_bundle(data: bytes, digest: str, rule: Rule) -> str:
         raise Invalid('signed with a key, not keyless')
     payload = _keyless(data, rule)
     check_statement(payload, digest)
-    return f'{rule.identity} (issuer {rule.issuer})'
+    return f'{certificate_identity(der)} (issuer {rule.issuer})'
 
 
 _ROOTS: dict[str, Any] = {}
@@ -285,6 +285,37 @@ def trusted_root_json(path: str | None) -> dict[str, Any]:
         raise PinFromError(f'the trusted root {path} cannot be read: {(e.strerror or str(e)).lower()}') from None
 
 
+def identity_policy(rule: Rule) -> Any:
+    """sigstore-python's policy for the rule: ``Identity`` (the identity is one of the
+    certificate's SANs, and its OIDC issuer extension is the issuer), or the same with a
+    regular expression the whole SAN must match (``identity-regexp``)."""
+    from sigstore.verify.policy import Identity
+    from sigstore.verify.policy import OIDCIssuer
+    assert rule.issuer is not None
+    if rule.identity_regexp is None:
+        assert rule.identity is not None
+        return Identity(identity=rule.identity, issuer=rule.issuer)
+    return _IdentityMatching(rule.identity_regexp, OIDCIssuer(rule.issuer))
+
+
+class _IdentityMatching:
+    """A sigstore ``VerificationPolicy``: the issuer extension, then a SAN the pattern fully matches."""
+
+    def __init__(self, pattern: str, issuer: Any) -> None:
+        import re
+        self.pattern = re.compile(pattern)
+        self.issuer = issuer
+
+    def verify(self, cert: Any) -> None:
+        from cryptography import x509
+        from sigstore.errors import VerificationError
+        self.issuer.verify(cert)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = san.get_values_for_type(x509.UniformResourceIdentifier) + san.get_values_for_type(x509.RFC822Name)
+        if not any(self.pattern.fullmatch(str(n)[:1024]) for n in names[:16]):
+            raise VerificationError(f"Certificate's SANs do not match {self.pattern.pattern}")
+
+
 def _keyless(data: bytes, rule: Rule) -> bytes:
     try:
         import sigstore  # noqa: F401 -- Python 3.10+ only
@@ -294,14 +325,13 @@ def _keyless(data: bytes, rule: Rule) -> bytes:
     from sigstore.models import Bundle
     from sigstore.verify import Verifier
     from sigstore.verify.policy import Identity
-    assert rule.identity is not None and rule.issuer is not None
     root = trusted_root(rule.trusted_root)
     try:
         bundle = Bundle.from_json(data)
     except (Error, ValueError, TypeError, KeyError, IndexError) as e:
         raise Invalid(f'the bundle is malformed: {_first_line(e)}') from None
     try:
-        kind, payload = Verifier(trusted_root=root).verify_dsse(bundle, Identity(identity=rule.identity, issuer=rule.issuer))
+        kind, payload = Verifier(trusted_root=root).verify_dsse(bundle, identity_policy(rule))
     except (Error, ValueError, TypeError, KeyError, IndexError) as e:
         raise Invalid(_why_keyless(e, bundle)) from None
     if kind != IN_TOTO:
@@ -437,9 +467,9 @@ def check_legacy(found: Legacy, digest: str, rule: Rule) -> str:
     if found.certificate is not None:
         if rule.key is not None:
             raise Invalid('signed keyless (a legacy certificate), not with the key')
-        _legacy_keyless(found, rule)
+        who = _legacy_keyless(found, rule)
         check_simple_signing(found.payload, digest)
-        return f'{rule.identity} (issuer {rule.issuer})'
+        return f'{who} (issuer {rule.issuer})'
     if rule.key is None:
         raise Invalid('signed with a key, not keyless')
     signature = _b64(found.signature, 'the signature annotation', 4096)
@@ -547,7 +577,7 @@ def _check_promise(rekor: str | None, payload: bytes, signature: bytes, cert_der
     return integrated
 
 
-def _legacy_keyless(found: Legacy, rule: Rule) -> None:
+def _legacy_keyless(found: Legacy, rule: Rule) -> str:
     """A legacy keyless signature, checked offline as cosign does: the signature with the
     certificate's key, the log's inclusion promise and entry, the certificate chain to the trusted
     root's Fulcio at the time the log recorded it, its SCT, and the rule's identity and issuer."""
@@ -561,8 +591,7 @@ def _legacy_keyless(found: Legacy, rule: Rule) -> None:
     except ImportError:
         raise PinFromError('keyless rules need sigstore (pip install sigstore; Python 3.10 or later)') from None
     from sigstore.errors import Error
-    from sigstore.verify.policy import Identity
-    assert rule.identity is not None and rule.issuer is not None and found.certificate is not None
+    assert found.certificate is not None
     certs = _pem_certificates(found.certificate)
     if not certs:
         raise Invalid('the certificate annotation is not PEM')
@@ -594,8 +623,9 @@ def _legacy_keyless(found: Legacy, rule: Rule) -> None:
     if usage is None or not usage.digital_signature or not code_signing:
         raise Invalid('the certificate is not a code-signing certificate')
     try:
-        Identity(identity=rule.identity, issuer=rule.issuer).verify(cert)
+        identity_policy(rule).verify(cert)
     except (Error, ValueError, x509.ExtensionNotFound) as e:
         text = _first_line(e)
         raise Invalid(f'signed by another identity: {certificate_identity(der)}' if 'SAN' in text
                       else f'signed by another issuer ({certificate_identity(der)}): {text}') from None
+    return certificate_identity(der)
