@@ -9,6 +9,8 @@ import pytest
 
 from pin_from.kinds import dockerfile
 from pin_from.files import edit
+from pin_from.kinds.sites import Problem
+from pin_from.kinds.sites import Skip
 from pin_from import reference
 from pin_from.errors import RegistryError
 
@@ -98,12 +100,12 @@ def test_one_failure_leaves_the_whole_file_alone():
     text = 'FROM node:20\nFROM node:99\n'
     result = pin(text)
     assert result.text == text and result.changes == ()
-    assert result.failures == (edit.Failure(2, 'node:99', "tag '99' not found in docker.io"),)
+    assert result.failures == (Problem(2, 'node:99', "tag '99' not found in docker.io"),)
 
 
 def test_a_plain_run_reports_what_it_left_pinned():
     result = pin(f'FROM node:20@{A}\n')
-    assert result.skipped == (edit.Skipped(1, f'node:20@{A}', 'already pinned (pin-from --update re-pins moved tags)'),)
+    assert result.skipped == (Skip(1, f'node:20@{A}', 'already pinned (pin-from --update re-pins moved tags)'),)
 
 
 def test_overlapping_edits_are_a_bug_not_a_silent_mess():

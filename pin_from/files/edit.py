@@ -16,6 +16,7 @@ from typing import Union
 
 from pin_from.errors import PinFromError
 from pin_from.reference import Reference
+from pin_from.kinds.sites import Problem
 from pin_from.kinds.sites import Scan
 from pin_from.kinds.sites import Site
 from pin_from.kinds.sites import Skip
@@ -88,23 +89,11 @@ class Change(NamedTuple):
     repin: bool  # the reference was pinned already; its tag moved
 
 
-class Failure(NamedTuple):
-    line: int
-    text: str
-    reason: str
-
-
-class Skipped(NamedTuple):
-    line: int
-    text: str
-    reason: str
-
-
 class Edit(NamedTuple):
     text: str  # the new text; the old one when there are failures
     changes: tuple[Change, ...]
-    failures: tuple[Failure, ...]
-    skipped: tuple[Skipped, ...]  # pinned references a plain run leaves alone
+    failures: tuple[Problem, ...]  # references that could not be pinned
+    skipped: tuple[Skip, ...]  # pinned references a plain run leaves alone
     decisions: tuple[Decision, ...] = ()  # every site's, in scan order (the scanner's skips first)
 
 
@@ -207,9 +196,9 @@ def apply(text: str, decisions: Sequence[Decision]) -> Edit:
             continue  # the scanner's skips: shown by the loader
         site = d.at
         if d.status == 'error':
-            failures.append(Failure(site.line, site.text, d.reason or ''))
+            failures.append(Problem(site.line, site.text, d.reason or ''))
         elif d.why in ('digest-only', 'already-pinned'):
-            skipped.append(Skipped(site.line, site.text, d.reason or ''))
+            skipped.append(Skip(site.line, site.text, d.reason or ''))
         elif d.changes and d.new is not None:
             new = pinned_text(site, d.new)
             edits.append((site.start, site.end, replacement(site, d.new)))

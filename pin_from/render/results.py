@@ -28,9 +28,9 @@ SCHEMA_VERSION = 1
 BOM = '\ufeff'
 Columns = tuple[int, int]
 
-# pin-from statuses; check-deprecated-tags adds supported, unsupported, deprecated, not-official.
-PINNED, WOULD_PIN, RE_PINNED, WOULD_RE_PIN = 'pinned', 'would-pin', 're-pinned', 'would-re-pin'
-UNCHANGED, SKIPPED, ERROR = 'unchanged', 'skipped', 'error'
+# pin-from's statuses are edit.Status (decided by edit.decide); check-deprecated-tags adds supported,
+# unsupported, deprecated, not-official.
+SKIPPED = 'skipped'
 
 
 def columns(text: str, start: int, end: int) -> Columns:
