@@ -266,8 +266,15 @@ def _found(loaded: files.Loaded, site: Site, verdict: Verdict, notice: Notice | 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.Parser(
         prog='check-deprecated-tags',
-        description='Fail when a Dockerfile uses an official-image tag that '
+        description='Fail when a file uses an official-image tag that '
                     'docker-library/official-images no longer lists.',
+        epilog=cli.epilog((
+            (0, 'every tag is supported'),
+            (1, 'unsupported, deprecated or no-longer-official tags found'),
+            (2, 'usage error: a bad option value'),
+            (3, 'an error kept the run from a complete answer (the library could not be read, a\n'
+                '     file could not be read); 3 wins over 1'),
+        )),
     )
     cli.add_common_options(parser)
     cli.add_format_option(parser, ('text', 'json', 'sarif'))

@@ -43,15 +43,33 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
         width = os.get_terminal_size().columns - 2
     except OSError:
         width = 78
-    return argparse.HelpFormatter(prog, width=max(40, width))
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(40, width))  # the epilog's table stays
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with a usage error on one line (``prog: error: ...``), exit 2."""
+    """argparse, with a usage error on one line (``prog: error: ...``), exit 2, and no
+    abbreviated options: ``--updat`` is refused, so no script depends on a prefix that a new
+    option could make ambiguous."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault('formatter_class', _formatter)
+        kwargs.setdefault('allow_abbrev', False)
         super().__init__(**kwargs)
+
+
+def epilog(exit_codes: Sequence[tuple[int, str]]) -> str:
+    """FILE, the kinds (each with the names it recognises) and the exit codes, for --help."""
+    width = max(map(len, kinds.KINDS))
+    lines = [
+        'FILE is a file, or a directory: every file of a known kind under it (inside a git work',
+        'tree the files git tracks, elsewhere the tree without hidden directories). A file\'s',
+        'kind comes from its name; a file of no known kind is skipped (-v says so). Kinds:',
+        '',
+    ]
+    lines += [f'  {name:<{width}}  {names}' for name, names in kinds.recognised().items()]
+    lines += ['', 'exit codes:', '']
+    lines += [f'  {code}  {text}' for code, text in exit_codes]
+    return '\n'.join(lines)
 
     def error(self, message: str) -> NoReturn:
         self.exit(USAGE, f'{self.prog}: error: {message}\n')
@@ -89,7 +107,7 @@ def jobs(text: str) -> int:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('filenames', nargs='*', metavar='FILE')
+    parser.add_argument('filenames', nargs='*', metavar='FILE', help='files or directories to check (see below)')
     parser.add_argument('--version', action='version', version=f'%(prog)s {VERSION}')
     parser.add_argument(
         '--config', metavar='FILE', default=None,

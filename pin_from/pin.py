@@ -286,7 +286,15 @@ def _platform(text: str) -> Platform:
 def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
     parser = cli.Parser(
         prog=prog,
-        description='Pin every base image in Dockerfiles to tag@sha256:<digest>.',
+        description='Pin every image a repository names (Dockerfiles, Compose, Kubernetes, CI files) '
+                    'to tag@sha256:<digest>.',
+        epilog=cli.epilog((
+            (0, 'nothing to change'),
+            (1, 'files changed, or would change (--check)'),
+            (2, 'usage error: a bad option value, options that need --update'),
+            (3, 'an error kept the run from a complete answer (a lookup failed, a file could not be\n'
+                '     read or written); 3 wins over 1'),
+        )),
     )
     cli.add_common_options(parser)
     cli.add_registry_options(parser)

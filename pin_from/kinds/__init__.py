@@ -137,6 +137,16 @@ def _beside_chart(path: str) -> bool:
     return os.path.isfile(os.path.join(os.path.dirname(path), 'Chart.yaml'))
 
 
+def recognised() -> dict[str, str]:
+    """Each kind and the names it recognises, as the table at the top of this module says."""
+    found = {}
+    for line in (__doc__ or '').splitlines():
+        m = re.fullmatch(r'\| ``([\w-]+)`` \| (.*) \|', line.strip())
+        if m and m.group(1) in KINDS:
+            found[m.group(1)] = m.group(2).replace('``', '')
+    return {name: found.get(name, '') for name in KINDS}
+
+
 def is_dockerfile(path: str) -> bool:
     name = path.replace('\\', '/').rsplit('/', 1)[-1].lower()
     return _DOCKERFILE_RE.fullmatch(name) is not None and not name.endswith('.dockerignore')
