@@ -56,6 +56,9 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault('allow_abbrev', False)
         super().__init__(**kwargs)
 
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f'{self.prog}: error: {message}\n')
+
 
 def epilog(exit_codes: Sequence[tuple[int, str]]) -> str:
     """FILE, the kinds (each with the names it recognises) and the exit codes, for --help."""
@@ -70,9 +73,6 @@ def epilog(exit_codes: Sequence[tuple[int, str]]) -> str:
     lines += ['', 'exit codes:', '']
     lines += [f'  {code}  {text}' for code, text in exit_codes]
     return '\n'.join(lines)
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE, f'{self.prog}: error: {message}\n')
 
 
 def _number(text: str, minimum: float, strict: bool) -> float:

@@ -208,7 +208,7 @@ def test_partial_failure_writes_only_files_that_fully_resolved(
     assert broken.read_text() == f'FROM {proxy.host}/{failing}:v1\n'
     assert sorted(out.splitlines()) == sorted([
         f'{good}:1: pinned {proxy.host}/{ok}:v1 -> {proxy.host}/{ok}:v1@{digest}',
-        f"{missing}:2: {proxy.host}/{ok}:no-such-tag: tag 'no-such-tag' not found in {proxy.host}",
+        f"{missing}:2: {proxy.host}/{ok}:no-such-tag: tag 'no-such-tag' not found in {proxy.host}/{ok}",
         f'{broken}:1: {proxy.host}/{failing}:v1: {proxy.host} answered HTTP 502',
     ])
 

@@ -324,3 +324,25 @@ def test_quoted_references_are_pinned_inside_their_quotes(hub, tmp_path, capsys)
     assert f'{path}:7: skipped node:8.15: quotes or escapes inside the reference' in out
     assert d['node'] == hub.skopeo('node', '8.15')
     assert run(hub, path) == 0  # a second run changes nothing
+
+
+def test_a_misspelt_image_names_the_repository_and_the_mirror_only_as_via(hub, tmp_path, capsys):
+    hub.push('python', '3.12')
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM pyhton:3.12\nFROM python:3.99\n')
+    assert run(hub, path) == 3
+    mirror = hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]
+    assert capsys.readouterr().out.splitlines() == [
+        f'{path}:1: pyhton:3.12: repository docker.io/library/pyhton not found (via {mirror})',
+        f"{path}:2: python:3.99: tag '3.99' not found in docker.io/library/python (via {mirror})",
+    ]
+    assert path.read_text() == 'FROM pyhton:3.12\nFROM python:3.99\n'
+
+
+def test_without_a_mirror_a_missing_repository_names_its_registry(registry, tmp_path, capsys):
+    from pin_from.pin import main
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM {registry.host}/no/such-repo:1\n')
+    assert main([str(path)]) == 3
+    assert capsys.readouterr().out == (
+        f'{path}:1: {registry.host}/no/such-repo:1: repository {registry.host}/no/such-repo not found\n')

@@ -92,7 +92,9 @@ def test_deleted_tag_is_an_error_and_file_untouched(hub, tmp_path, capsys):
     hub.delete('alpine', old)
     assert hub.main('--update', path) == 3
     assert path.read_text() == content
-    assert capsys.readouterr().out == f"{path}:1: alpine:3.19@{old}: tag '3.19' not found in {hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]}\n"
+    mirror = hub.mirror.split('=', 1)[1].split('://', 1)[1].split('/', 1)[0]
+    assert capsys.readouterr().out == (
+        f"{path}:1: alpine:3.19@{old}: tag '3.19' not found in docker.io/library/alpine (via {mirror})\n")
 
 
 def test_moves_in_several_files_are_resolved_once(hub, registry, tmp_path):

@@ -40,6 +40,7 @@ from pin_from.reference import Reference
 ACCEPT = ', '.join(MANIFEST_TYPES)
 DOCKER_HUB_HOST = 'registry-1.docker.io'
 MAX_TOKEN = 64 * 1024
+MAX_TAG_PROBE = 64 * 1024  # a one-tag page of a tag list (does the repository exist?)
 # A token is sent back as a header: printable ASCII, no spaces or line breaks.
 _TOKEN_RE = re.compile(r'[\x21-\x7e]{1,16384}')
 
@@ -179,7 +180,12 @@ class Client:
         repo = ep.prefix + ref.repository
         ref = ref._replace(digest=None)  # the tag is what is asked about
         path = f'/v2/{repo}/manifests/{ref.effective_tag}'
-        resp = self._get(ep, repo, 'HEAD', path, ref)
+        try:
+            resp = self._get(ep, repo, 'HEAD', path, ref)
+        except NotFound:
+            if self._repository_missing(ep, repo, ref):  # a typo of the name, not of the tag
+                raise NotFound(f'repository {_named(ref)} not found{_via(ep, ref)}') from None
+            raise
         digest = resp.header('Docker-Content-Digest')
         if digest is None:
             resp = self._get(ep, repo, 'GET', path, ref, MAX_MANIFEST)
@@ -188,6 +194,17 @@ class Client:
         if not DIGEST_RE.fullmatch(digest):
             raise RegistryError(f'{ep.name} answered a malformed digest')
         return digest
+
+    def _repository_missing(self, ep: Endpoint, repo: str, ref: Reference) -> bool:
+        """Whether the registry says the repository itself is unknown (a 404, NAME_UNKNOWN, on its
+        tag list: a HEAD's 404 has no body to tell). Any other answer: not known to be missing."""
+        try:
+            self._get(ep, repo, 'GET', f'/v2/{repo}/tags/list?n=1', ref, MAX_TAG_PROBE)
+        except NotFound:
+            return True
+        except RegistryError:
+            return False
+        return False
 
     def exists(self, ref: Reference, digest: str) -> bool:
         """Whether the repository still serves the manifest ``digest`` (HEAD)."""
@@ -429,14 +446,24 @@ def _unavailable(ep: Endpoint, e: TransportError) -> RegistryError:
     return RegistryError(message) if tls else RegistryUnavailable(message)
 
 
+def _named(ref: Reference) -> str:
+    """The repository as the file names it, normalised (``docker.io/library/python``), never the mirror."""
+    return f'{ref.registry}/{ref.repository}'
+
+
+def _via(ep: Endpoint, ref: Reference) -> str:
+    """`` (via MIRROR)`` when a mirror answered for the registry."""
+    return f' (via {ep.name})' if ep.name != ref.registry else ''
+
+
 def _status_error(ep: Endpoint, resp: Response, ref: Reference) -> RegistryError:
     status = resp.status
     if status in (401, 403):
         return RegistryError(f'access denied by {ep.name} (not logged in? run docker login {ep.name})')
     if status == 404 and ref.digest:
-        return NotFound(f'{ref.digest} not found in {ep.name}')
+        return NotFound(f'{ref.digest} not found in {_named(ref)}{_via(ep, ref)}')
     if status == 404:
-        return NotFound(f'tag {ref.effective_tag!r} not found in {ep.name}')
+        return NotFound(f'tag {ref.effective_tag!r} not found in {_named(ref)}{_via(ep, ref)}')
     if status == 429:  # no answer (yet): a cached one may stand in
         remaining = (resp.header('ratelimit-remaining') or '').split(';')[0][:20]
         left = f' (ratelimit-remaining: {remaining})' if remaining else ''
