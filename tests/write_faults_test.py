@@ -269,13 +269,37 @@ def test_rename_refused_cleans_up(cache_dir, dockerfile, monkeypatch, capsys):
 
 # --- real permissions: as an unprivileged user -------------------------------
 
+def _preload() -> None:
+    """Import, as root, every module pin-from's code imports anywhere (its imports are lazy):
+    a child that has dropped to ``nobody`` cannot read a checkout only root can enter (a fresh
+    ``mktemp -d``), so it must import nothing."""
+    import ast
+    import importlib
+    root = Path(pin_from.__file__).parent
+    names = set()
+    for source in root.rglob('*.py'):
+        for node in ast.walk(ast.parse(source.read_text(encoding='utf-8'))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                names.update(f'{node.module}.{alias.name}' for alias in node.names)
+    for name in sorted(names):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an attribute (from x import y), or an optional dependency
+            pass
+
+
 def _unprivileged(fn: Callable[[], int]) -> tuple[int, str]:
     """Run ``fn`` as ``nobody`` in a forked child when we are root (root
-    ignores file permissions), else directly: (exit code, its output)."""
+    ignores file permissions), else directly: (exit code, its output). The
+    child must import nothing (see :func:`_preload`): a late import is exit 98."""
     if os.geteuid() != 0:
         out = _Capture()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             return fn(), ''.join(out.parts)
+    _preload()
     nobody = pwd.getpwnam('nobody')
     read, write = os.pipe()
     pid = os.fork()
@@ -286,8 +310,13 @@ def _unprivileged(fn: Callable[[], int]) -> tuple[int, str]:
                 os.setgroups([])
                 os.setgid(nobody.pw_gid)
                 os.setuid(nobody.pw_uid)
+                before = set(sys.modules)
                 with contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
                     code = fn()
+                late = sorted(set(sys.modules) - before)
+                if late:
+                    print(f'imported after dropping privileges: {", ".join(late)}', file=f)
+                    code = 98
             except BaseException:
                 traceback.print_exc(file=f)
         os._exit(code)
