@@ -540,3 +540,224 @@ def test_check_deprecated_tags_reads_every_yaml_kind(tmp_path, capsys):
         (f'{tmp_path}/k8s/task.yaml:5', 'node:16'),
     ])
     assert [(tmp_path / n).read_text() for n in files] == list(files.values())
+
+
+# --- JSONC, systemd units, Earthfiles -------------------------------------------
+
+DEVCONTAINER = """\
+// For format details, see https://aka.ms/devcontainer.json. For config options, see the
+// README at: https://github.com/devcontainers/templates/tree/main/src/python
+{
+\t"name": "Python 3 ☕",
+\t// Or use a Dockerfile or Docker Compose file. More info: https://containers.dev/guide/dockerfile
+\t"image": "«python:3.12-slim»",
+
+\t// Features to add to the dev container. More info: https://containers.dev/features.
+\t"features": {
+\t\t"ghcr.io/devcontainers/features/node:1": {"version": "lts"},
+\t},
+\t/* "forwardPorts": [8000], */
+\t"postCreateCommand": "pip3 install --user -r requirements.txt",
+\t"customizations": {"vscode": {"extensions": ["ms-python.python",],},},
+}
+"""
+
+DEVCONTAINER_IGNORED = """\
+{
+  // pin-from: ignore
+  "image": "node:20",
+  "runArgs": ["--init"]
+}
+"""
+
+QUADLET = """\
+# /etc/containers/systemd/web.container
+[Unit]
+Description=The web server
+After=network-online.target
+
+[Container]
+# a comment; Image=docker.io/library/busybox:1.36 in a comment is not a key
+Image=«docker.io/library/nginx:1.27»
+ContainerName=web
+PublishPort=8080:80
+Label=image=docker.io/library/alpine:3.20
+Exec=/docker-entrypoint.sh \\
+  nginx -g "daemon off;"
+
+[Service]
+Restart=always
+
+[Install]
+WantedBy=multi-user.target default.target
+"""
+
+QUADLET_IMAGE = """\
+[Image]
+Image = "«docker.io/library/redis:7»"
+"""
+
+QUADLET_OTHERS = """\
+[Container]
+# pin-from: ignore
+Image=docker.io/library/postgres:16
+Image=app.build
+"""
+
+EARTHFILE = """\
+VERSION 0.8
+FROM «golang:1.22»
+WORKDIR /go-workdir
+
+deps:
+    COPY go.mod go.sum ./
+    RUN go mod download
+    SAVE ARTIFACT go.mod AS LOCAL go.mod
+
+build:
+    FROM +deps
+    COPY main.go .
+    RUN go build -o output/example main.go
+    SAVE ARTIFACT output/example AS LOCAL local-output/go-example
+
+docker:
+    FROM --platform=linux/amd64 «alpine:3.20»
+    COPY +build/example .
+    ENTRYPOINT ["/go-workdir/example"]
+    SAVE IMAGE --push example/go-example:latest
+
+integration:
+    FROM «busybox:1.36»
+    # pin-from: ignore
+    FROM node:20
+    WITH DOCKER --pull «postgres:16» \\
+            --pull=«redis:7» --load app:latest=+docker
+        RUN docker run app:latest
+    END
+"""
+
+OTHER_FILES = {
+    '.devcontainer/devcontainer.json': DEVCONTAINER,
+    '.devcontainer.json': DEVCONTAINER_IGNORED,
+    'quadlet/web.container': QUADLET,
+    'quadlet/cache.image': QUADLET_IMAGE,
+    'quadlet/db.container': QUADLET_OTHERS,
+    'Earthfile': EARTHFILE,
+}
+OTHER_KINDS = {
+    '.devcontainer/devcontainer.json': 'devcontainer', '.devcontainer.json': 'devcontainer',
+    'quadlet/web.container': 'quadlet', 'quadlet/cache.image': 'quadlet', 'Earthfile': 'earthfile',
+}
+
+
+def jsonc_data(text: str) -> Any:
+    """What a JSONC reader gets: plain data (comments and trailing commas dropped)."""
+    from pin_from.kinds import jsonc
+
+    def data(node: Any) -> Any:
+        if isinstance(node, jsonc.Obj):
+            return {k.value: data(v) for k, v in node.pairs}
+        if isinstance(node, jsonc.Arr):
+            return [data(v) for v in node.items]
+        if isinstance(node, jsonc.Str):
+            return node.value
+        return json.loads(node.text)
+    return data(jsonc.parse(text))
+
+
+def unit_data(text: str) -> list[tuple[str, str, str]]:
+    """What systemd reads: (section, key, value) with continuations joined, comments dropped."""
+    ret, section, pending = [], '', ''
+    for line in text.lstrip('\ufeff').splitlines():
+        if pending:
+            pending += ' ' + line.strip()
+        elif not line.strip() or line.lstrip().startswith(('#', ';')):
+            continue
+        elif line.startswith('['):
+            section = line.strip()[1:-1]
+            continue
+        else:
+            pending = line
+        if pending.endswith('\\'):
+            pending = pending[:-1]
+            continue
+        key, _, value = pending.partition('=')
+        ret.append((section, key.strip(), value.strip()))
+        pending = ''
+    return ret
+
+
+def test_other_kinds_are_recognised_by_name(hub, make_tree):
+    from pin_from import kinds
+    tree = make_tree(OTHER_FILES)
+    for name, kind in OTHER_KINDS.items():
+        assert kinds.kind_for(str(tree.root / name)) == kind, name
+    assert kinds.kind_for(str(tree.root / 'other/devcontainer.json')) == 'dockerfile'  # not under .devcontainer/
+
+
+def test_jsonc_units_and_earthfiles_are_pinned_byte_for_byte(hub, make_tree, capsys):
+    tree = make_tree(OTHER_FILES, ('quadlet/cache.image',))
+    assert hub.main(*tree.paths()) == 1
+    assert tree.read() == tree.after
+    out = capsys.readouterr().out
+    assert pinned_lines(out) == sorted(
+        (str(tree.root / n), str(line)) for n, marks in tree.marks.items() for line in marks)
+    for name in ('.devcontainer/devcontainer.json', '.devcontainer.json'):
+        same_but_images(jsonc_data(tree.before[name]), jsonc_data(tree.after[name]), tree.changes, name)
+    for name in ('quadlet/web.container', 'quadlet/cache.image', 'quadlet/db.container'):
+        before, after = unit_data(tree.before[name]), unit_data(tree.after[name])
+        assert len(before) == len(after)
+        for b, a in zip(before, after):
+            assert b == a or (b[2].strip('"'), a[2].strip('"')) in tree.changes, (name, b, a)
+    assert hub.main(*tree.paths()) == 0
+    assert hub.main('--check', *tree.paths()) == 0
+    assert tree.read() == tree.after
+    assert capsys.readouterr().out == ''
+
+
+def test_other_kinds_say_why_values_are_left_alone(hub, make_tree, capsys):
+    tree = make_tree(OTHER_FILES)
+    assert hub.main('-v', '--check', *tree.paths()) == 1
+    out = capsys.readouterr().out
+    root = tree.root
+    assert f'{root / ".devcontainer.json"}:3: skipped node:20: under a "// pin-from: ignore" comment' in out
+    assert f'{root / "quadlet/db.container"}:3: skipped docker.io/library/postgres:16: under a "# pin-from: ignore"' in out
+    assert f'{root / "quadlet/db.container"}:4: skipped app.build: names another Quadlet unit' in out
+    assert f'{root / "Earthfile"}:11: skipped +deps: an Earthly target, not an image' in out
+    assert f'{root / "Earthfile"}:25: skipped node:20: under a "# pin-from: ignore" comment' in out
+    assert 'example/go-example' not in out  # SAVE IMAGE names an output
+    assert 'Label=' not in out and 'busybox:1.36 in a comment' not in out
+
+
+def test_update_and_check_deprecated_tags_on_other_kinds(hub, make_tree, tmp_path, capsys):
+    tree = make_tree(OTHER_FILES)
+    assert hub.main(*tree.paths()) == 1
+    old = tree.digest('redis:7')
+    hub.push('redis:7', seed='moved')
+    capsys.readouterr()
+    assert hub.main('--update', '--library-url', LIBRARY, *tree.paths()) == 1
+    assert tree.read() == {n: t.replace(old, tree.digest('redis:7')) for n, t in tree.after.items()}
+    out = capsys.readouterr().out
+    assert f'{tree.root / "quadlet/cache.image"}:2: re-pinned docker.io/library/redis:7@{old}' in out
+    assert f'{tree.root / "Earthfile"}:27: re-pinned redis:7@{old}' in out
+
+    old_tags = {
+        '.devcontainer.json': '{"image": "python:3.7", /* old */}\n',
+        'web.container': '[Container]\nImage=docker.io/library/node:16\n',
+        'Earthfile': 'VERSION 0.8\nFROM python:3.7\nt:\n    WITH DOCKER --pull node:16\n    END\n',
+    }
+    for name, text in old_tags.items():
+        (tmp_path / 'old' / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'old' / name).write_text(text)
+    docs = tmp_path / 'docs'
+    docs.mkdir()
+    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / 'old' / n) for n in old_tags)]
+    assert check_deprecated_tags.main(argv) == 1
+    flagged = re.findall(r'^(\S+): (\S+) is no longer supported', capsys.readouterr().out, re.M)
+    old_dir = tmp_path / 'old'
+    assert sorted(flagged) == sorted([
+        (f'{old_dir}/.devcontainer.json:1', 'python:3.7'), (f'{old_dir}/web.container:2', 'node:16'),
+        (f'{old_dir}/Earthfile:2', 'python:3.7'), (f'{old_dir}/Earthfile:4', 'node:16'),
+    ])
+    assert check_deprecated_tags.main([*argv, '--kinds', 'quadlet']) == 1
+    assert re.findall(r'^(\S+): ', capsys.readouterr().out, re.M) == [f'{old_dir}/web.container:2']

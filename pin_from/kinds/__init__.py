@@ -19,6 +19,9 @@ returns. The kind is chosen from the file's name, without reading it:
 | ``woodpecker`` | ``.woodpecker.y(a)ml``, ``.woodpecker/*.y(a)ml`` |
 | ``cloudbuild`` | ``cloudbuild*.y(a)ml`` |
 | ``kubernetes`` | any other ``*.y(a)ml`` (its documents with ``apiVersion`` and ``kind``) |
+| ``devcontainer`` | ``.devcontainer.json``, ``.devcontainer/**/devcontainer.json`` |
+| ``quadlet`` | ``*.container``, ``*.image``, ``*.volume``, ``*.pod``, ``*.build`` |
+| ``earthfile`` | ``Earthfile`` |
 | ``dockerfile`` | ``Dockerfile``, ``Containerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``*.Dockerfile``, ``*.containerfile`` (any case; not ``*.dockerignore``) |
 
 Any other file has no kind: it is skipped (``-v`` says so), never guessed
@@ -58,7 +61,8 @@ _DOCKERFILE_RE = re.compile(r'(?:docker|container)file(?:[._-].*)?|.+[._-](?:doc
 # in .pre-commit-hooks.yaml is this pattern; a test keeps the two equal).
 FILES_PATTERN = (
     r'(?i)(^|/)((docker|container)file([._-][^/]*)?|[^/]+[._-](docker|container)file'
-    r'|[^/]+\.ya?ml|Kustomization)$'
+    r'|[^/]+\.ya?ml|Kustomization|Earthfile|\.devcontainer\.json|\.devcontainer/(.*/)?devcontainer\.json'
+    r'|[^/]+\.(container|image|volume|pod|build))$'
 )
 
 
@@ -72,6 +76,15 @@ class Kind(NamedTuple):
 def _dockerfile(text: str) -> Scan:
     from pin_from.kinds import dockerfile
     return dockerfile.scan(text)
+
+
+def _module(name: str) -> Callable[[str], Scan]:
+    """The ``scan`` of ``pin_from.kinds.<name>``, imported when a file of that kind is scanned."""
+    def scan(text: str) -> Scan:
+        import importlib
+        found: Scan = importlib.import_module(f'pin_from.kinds.{name}').scan(text)
+        return found
+    return scan
 
 
 def _yaml(kind: str) -> Callable[[str], Scan]:
@@ -90,7 +103,26 @@ KINDS: dict[str, Kind] = {
     'gitlab-ci': Kind('gitlab-ci', 'pin_from.kinds.yaml_kinds', _yaml('gitlab-ci')),
     **{name: Kind(name, 'pin_from.kinds.yaml_kinds', _yaml(name), (f'pin_from.kinds.{module}',))
        for name, module in _YAML_KINDS.items()},
+    'devcontainer': Kind('devcontainer', 'pin_from.kinds.devcontainer', _module('devcontainer'),
+                         ('pin_from.kinds.jsonc',)),
+    'quadlet': Kind('quadlet', 'pin_from.kinds.quadlet', _module('quadlet')),
+    'earthfile': Kind('earthfile', 'pin_from.kinds.earthfile', _module('earthfile'),
+                      ('pin_from.kinds.dockerfile', 'pin_from.kinds.shellword')),
 }
+_QUADLET_SUFFIXES = ('.container', '.image', '.volume', '.pod', '.build')
+
+
+def other_kind(path: str) -> str | None:
+    """The kind of a file that is neither YAML nor a Dockerfile, by its name; else None."""
+    parts = [part for part in path.replace('\\', '/').split('/') if part not in ('', '.')]
+    name = parts[-1] if parts else ''
+    if name == '.devcontainer.json' or name == 'devcontainer.json' and '.devcontainer' in parts[:-1]:
+        return 'devcontainer'
+    if name == 'Earthfile':
+        return 'earthfile'
+    if name.endswith(_QUADLET_SUFFIXES) and not name.startswith('.'):
+        return 'quadlet'
+    return None
 
 
 def yaml_kind(path: str) -> str | None:
@@ -165,7 +197,7 @@ def kind_for(path: str, overrides: Overrides | Mapping[str, str] = ()) -> str | 
     found = yaml_kind(path)
     if found is not None:
         return 'kubernetes' if found == 'yaml' else found
-    return DOCKERFILE if is_dockerfile(path) else None
+    return other_kind(path) or (DOCKERFILE if is_dockerfile(path) else None)
 
 
 def glob_match(pattern: str, path: str) -> bool:
