@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from typing import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ _REGISTRIES = ('docker.io/library/', 'ghcr.io/org/', 'localhost:5000/', 'quay.io
 _WS = st.sampled_from(('', ' ', '  ', '\t', '\n', '\r\n', '\n  ', '\n\t\t'))
 _COMMENTS = ('// a comment\n', '/* c */', '/* multi\n line */', '// https://example.com/x\n', '//\n',
              '// caf\u00e9 \U0001f600\n', '/**/')
-_STRINGS = st.text(st.characters(codec='utf-8', exclude_categories=('Cs',)), max_size=8)
+_STRINGS = st.text(st.characters(codec='utf-8', exclude_categories=['Cs']), max_size=8)
 
 
 @st.composite
@@ -42,7 +43,7 @@ def references(draw: st.DrawFn) -> str:
 class _Json:
     """A JSONC document written piece by piece; ``image`` marks where the image went."""
 
-    def __init__(self, draw: st.DrawFn) -> None:
+    def __init__(self, draw: Callable[..., Any]) -> None:
         self.draw = draw
         self.parts: list[str] = []
         self.image: tuple[int, str] | None = None  # (offset, text) of the site
@@ -57,17 +58,17 @@ class _Json:
         """Write a random value (never a top-level image); return its data."""
         shape = self.draw(st.sampled_from(('str', 'num', 'lit', 'obj', 'arr') if depth < 3 else ('str', 'num')))
         if shape == 'str':
-            data = self.draw(_STRINGS)
-            self.parts.append(json.dumps(data, ensure_ascii=self.draw(st.booleans())))
-            return data
+            text = self.draw(_STRINGS)
+            self.parts.append(json.dumps(text, ensure_ascii=self.draw(st.booleans())))
+            return text
         if shape == 'num':
-            data = self.draw(st.integers(-10**6, 10**6))
-            self.parts.append(str(data))
-            return data
+            number = self.draw(st.integers(-10**6, 10**6))
+            self.parts.append(str(number))
+            return number
         if shape == 'lit':
-            data = self.draw(st.sampled_from((True, False, None)))
-            self.parts.append(json.dumps(data))
-            return data
+            literal = self.draw(st.sampled_from((True, False, None)))
+            self.parts.append(json.dumps(literal))
+            return literal
         items = self.draw(st.integers(0, 3))
         obj = shape == 'obj'
         self.parts.append('{' if obj else '[')
