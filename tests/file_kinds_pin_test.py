@@ -692,7 +692,7 @@ def test_other_kinds_are_recognised_by_name(hub, make_tree):
     tree = make_tree(OTHER_FILES)
     for name, kind in OTHER_KINDS.items():
         assert kinds.kind_for(str(tree.root / name)) == kind, name
-    assert kinds.kind_for(str(tree.root / 'other/devcontainer.json')) == 'dockerfile'  # not under .devcontainer/
+    assert kinds.kind_for(str(tree.root / 'other/devcontainer.json')) is None  # not under .devcontainer/
 
 
 def test_jsonc_units_and_earthfiles_are_pinned_byte_for_byte(hub, make_tree, capsys):
