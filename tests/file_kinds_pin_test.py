@@ -761,3 +761,229 @@ def test_update_and_check_deprecated_tags_on_other_kinds(hub, make_tree, tmp_pat
     ])
     assert check_deprecated_tags.main([*argv, '--kinds', 'quadlet']) == 1
     assert re.findall(r'^(\S+): ', capsys.readouterr().out, re.M) == [f'{old_dir}/web.container:2']
+
+
+# --- HCL: bake and Terraform --------------------------------------------------
+
+BAKE_HCL = """\
+// docker-bake.hcl
+variable "TAG" {
+  default = "latest"
+}
+
+group "default" {
+  targets = ["app", "docs"]
+}
+
+target "app" {
+  context    = "."
+  dockerfile = "Dockerfile"
+  contexts = {
+    base     = "docker-image://«python:3.12-slim»"
+    "golang" = "docker-image://«golang:1.22»" # the toolchain
+    src      = "target:deps"
+    node     = "docker-image://node:${TAG}"
+  }
+  tags      = ["example/app:${TAG}", "example/app:latest"]
+  platforms = ["linux/amd64", "linux/arm64"]
+}
+
+target "docs" {
+  dockerfile-inline = <<EOT
+# syntax=«busybox:1.36»
+FROM «alpine:3.20» AS build
+RUN echo "${TAG}" > /tag
+FROM scratch
+COPY --from=build /tag /
+EOT
+  tags = ["example/docs:${TAG}"]
+}
+
+target "lint" {
+  inherits = ["app"]
+  # pin-from: ignore
+  contexts = { base = "docker-image://node:20" }
+  dockerfile-inline = "FROM «node:20»"
+}
+"""
+
+BAKE_JSON = """\
+{
+  "group": {"default": {"targets": ["app"]}},
+  "target": {
+    "app": {
+      "context": ".",
+      "contexts": {"base": "docker-image://«redis:7»", "src": "target:deps"},
+      "dockerfile-inline": "FROM «postgres:16»",
+      "tags": ["example/app:latest"]
+    },
+    "multi": {
+      "dockerfile-inline": "FROM alpine:3.20\\nRUN true"
+    }
+  }
+}
+"""
+
+TERRAFORM = """\
+terraform {
+  required_providers {
+    docker = { source = "kreuzwerker/docker", version = "~> 3.0" }
+  }
+}
+
+variable "app_image" {
+  default = "nginx:1.27"  # a variable: not known to be an image that runs
+}
+
+resource "docker_image" "nginx" {
+  name         = "«nginx:1.27»"
+  keep_locally = false
+}
+
+resource "docker_container" "web" {
+  image = docker_image.nginx.image_id
+  name  = "web"
+  ports {
+    internal = 80
+    external = 8000
+  }
+}
+
+resource "docker_container" "cache" {
+  image = "«redis:7»"
+  name  = "cache-${var.env}"
+}
+
+resource "kubernetes_deployment_v1" "api" {
+  metadata { name = "api" }
+  spec {
+    replicas = 2
+    template {
+      metadata { labels = { app = "api" } }
+      spec {
+        init_container {
+          name  = "migrate"
+          image = "«python:3.12-slim»"
+        }
+        container {
+          name  = "api"
+          image = "${var.registry}/api:${var.tag}"
+        }
+        container {
+          name = "sidecar"
+          # pin-from: ignore
+          image = "busybox:1.36"
+        }
+      }
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "service" {
+  family = "service"
+  container_definitions = jsonencode([
+    {
+      name      = "first"
+      image     = "«golang:1.22»"
+      cpu       = 10
+      memory    = 512
+      essential = true
+      portMappings = [for p in var.ports : { containerPort = p, hostPort = p }]
+    },
+    {
+      name  = "second"
+      image = "«alpine:3.20»"
+    },
+  ])
+}
+
+resource "aws_ecs_task_definition" "legacy" {
+  family                = "legacy"
+  container_definitions = <<DEFINITIONS
+[
+  {
+    "name": "legacy",
+    "image": "«node:20»",
+    "essential": true
+  }
+]
+DEFINITIONS
+}
+
+data "docker_registry_image" "ubuntu" {
+  name = "ubuntu:24.04"
+}
+"""
+
+HCL_FILES = {
+    'docker-bake.hcl': BAKE_HCL,
+    'build/docker-bake.json': BAKE_JSON,
+    'infra/main.tf': TERRAFORM,
+}
+
+
+def test_hcl_kinds_are_recognised_by_name(hub, make_tree):
+    from pin_from import kinds
+    tree = make_tree(HCL_FILES)
+    assert [kinds.kind_for(str(p)) for p in tree.paths()] == ['bake', 'bake', 'terraform']
+    assert kinds.kind_for('docker-bake.override.hcl') == 'bake'
+    assert kinds.kind_for('modules/x/variables.tf') == 'terraform'
+
+
+def test_bake_and_terraform_are_pinned_byte_for_byte(hub, make_tree, capsys):
+    tree = make_tree(HCL_FILES, ('infra/main.tf',))
+    assert hub.main(*tree.paths()) == 1
+    assert tree.read() == tree.after
+    out = capsys.readouterr().out
+    assert pinned_lines(out) == sorted(
+        (str(tree.root / n), str(line)) for n, marks in tree.marks.items() for line in marks)
+    before, after = jsonc_data(tree.before['build/docker-bake.json']), jsonc_data(tree.after['build/docker-bake.json'])
+    target = before['target']['app']
+    target['contexts']['base'] = after['target']['app']['contexts']['base']
+    target['dockerfile-inline'] = after['target']['app']['dockerfile-inline']
+    assert before == after
+    assert hub.main(*tree.paths()) == 0
+    assert hub.main('--check', *tree.paths()) == 0
+    assert capsys.readouterr().out == ''
+
+
+def test_hcl_kinds_say_why_values_are_left_alone(hub, make_tree, capsys):
+    tree = make_tree(HCL_FILES)
+    assert hub.main('-v', '--check', *tree.paths()) == 1
+    out = capsys.readouterr().out
+    bake, bake_json, tf = tree.paths()
+    assert f'{bake}:17: skipped node:${{TAG}}: an interpolation' in out
+    assert f'{bake}:37: skipped node:20: under a "# pin-from: ignore" comment' in out
+    assert f'{bake_json}:11: skipped FROM alpine:3.20' in out
+    assert f'{tf}:43: skipped ${{var.registry}}/api:${{var.tag}}: an interpolation' in out
+    assert f'{tf}:48: skipped busybox:1.36: under a "# pin-from: ignore" comment' in out
+    assert 'example/app' not in out and 'ubuntu:24.04' not in out  # tags are outputs; data sources are not read
+    assert f'{tf}:8:' not in out  # a variable's default
+
+
+def test_update_and_check_deprecated_tags_on_hcl_kinds(hub, make_tree, tmp_path, capsys):
+    tree = make_tree(HCL_FILES)
+    assert hub.main(*tree.paths()) == 1
+    old = tree.digest('golang:1.22')
+    hub.push('golang:1.22', seed='moved')
+    capsys.readouterr()
+    assert hub.main('--update', '--library-url', LIBRARY, *tree.paths()) == 1
+    assert tree.read() == {n: t.replace(old, tree.digest('golang:1.22')) for n, t in tree.after.items()}
+    out = capsys.readouterr().out
+    assert f'{tree.root / "docker-bake.hcl"}:15: re-pinned golang:1.22@{old}' in out
+    assert f'{tree.root / "infra/main.tf"}:60: re-pinned golang:1.22@{old}' in out
+
+    files = {
+        'docker-bake.hcl': 'target "a" {\n  contexts = { b = "docker-image://python:3.7" }\n}\n',
+        'main.tf': 'resource "docker_image" "n" {\n  name = "node:16"\n}\n',
+    }
+    for name, text in files.items():
+        (tmp_path / 'old' / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'old' / name).write_text(text)
+    docs = tmp_path / 'docs'
+    docs.mkdir()
+    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / 'old' / n) for n in files)]
+    assert check_deprecated_tags.main(argv) == 1
+    flagged = re.findall(r'^(\S+): (\S+) is no longer supported', capsys.readouterr().out, re.M)
+    assert sorted(flagged) == [(f'{tmp_path}/old/docker-bake.hcl:2', 'python:3.7'),
+                               (f'{tmp_path}/old/main.tf:2', 'node:16')]

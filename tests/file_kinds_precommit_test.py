@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 
+from tests.file_kinds_pin_test import HCL_FILES
 from tests.file_kinds_pin_test import OTHER_FILES
 from tests.file_kinds_pin_test import YAML_FILES
 from tests.file_kinds_pin_test import hub  # noqa: F401 -- fixtures
@@ -26,7 +27,7 @@ NOT_A_KIND = {
 
 def test_one_commit_of_every_kind(hook_repo, pre_commit_home, hub, make_tree, tmp_path):  # noqa: F811
     repo_path, rev = hook_repo
-    files = {**YAML_FILES, **OTHER_FILES, **NOT_A_KIND}
+    files = {**YAML_FILES, **OTHER_FILES, **HCL_FILES, **NOT_A_KIND}
     tree = make_tree(files)
     work = tree.root
     (work / '.pre-commit-config.yaml').write_text(

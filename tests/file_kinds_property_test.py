@@ -220,3 +220,93 @@ def test_quadlet_sites_are_exactly_the_placed_images(data: st.DataObject) -> Non
     assert pinned.count(FAKE) == len(expected) + sum(d.count(FAKE) for d in decoys)
     assert pinned.replace(FAKE, '') == edit.splice(text, ((s.start, s.end, s.text.partition('@')[0])
                                                           for s in scan.sites)).replace(FAKE, '')
+
+
+# --- HCL: bake files and Terraform ---------------------------------------------
+
+_HCL_NOISE = (
+    '"plain"', '"with \\"escapes\\" and \\\\n"', '"${var.x}"', '"a-${join(",", [for s in var.l : "${s}}"])}-b"',
+    '"%{ if var.on }on%{ else }off%{ endif }"', '"$${literal}"', '42', 'true', 'null', 'var.image',
+    'docker_image.x.image_id', '["a", "b",]', '{ k = "v", "q" = 1 }', 'upper("x")', 'var.a == "x" ? "y" : "z"',
+    '[for i in var.l : i if i != ""]',
+)
+_HCL_COMMENTS = ('# a comment', '// another', '/* a block */', '/* multi\n   line */', '# caf\u00e9 \U0001f600')
+
+
+@PROFILE
+@given(st.data())
+def test_hcl_sites_are_exactly_the_placed_images(data: st.DataObject) -> None:
+    """Bake targets and Terraform resources with image literals among comments,
+    escapes, nested interpolations, heredocs and expressions this reader skips."""
+    from pin_from.kinds import bake
+    from pin_from.kinds import terraform
+    draw = data.draw
+    terraform_file = draw(st.booleans())
+    eol = draw(st.sampled_from(('\n', '\r\n')))
+    parts: list[str] = []
+    expected: list[tuple[int, str]] = []
+
+    def noise(indent: str) -> None:
+        for i in range(draw(st.integers(0, 2))):
+            if draw(st.booleans()):
+                parts.extend((indent, draw(st.sampled_from(_HCL_COMMENTS)), eol))
+            else:
+                parts.extend((indent, f'n{len(parts)} = ', draw(st.sampled_from(_HCL_NOISE)), eol))
+
+    def image(prefix: str, key: str, indent: str) -> None:
+        ref = draw(references())
+        mode = draw(st.sampled_from(('site', 'site', 'site', 'interpolated', 'ignored', 'escaped')))
+        if mode == 'ignored':
+            parts.extend((indent, '# pin-from: ignore', eol))
+        parts.extend((indent, key, ' = "', prefix))
+        if mode == 'interpolated':
+            ref = ref.partition(':')[0] + ':${var.tag}'
+        elif mode == 'escaped':
+            ref = ref.replace('/', '\\/', 1) if '/' in ref else ref + '\\t'
+        elif mode == 'site':
+            expected.append((sum(map(len, parts)), ref))
+        parts.extend((ref, '"', draw(st.sampled_from(('', '  # a comment'))), eol))
+
+    if draw(st.booleans()):
+        parts.append('\ufeff')
+    for b in range(draw(st.integers(1, 3))):
+        noise('')
+        if terraform_file:
+            kind = draw(st.sampled_from(('docker_image', 'docker_container', 'kubernetes_pod', 'null_resource')))
+            parts.extend((f'resource "{kind}" "r{b}" {{', eol))
+            noise('  ')
+            if kind == 'docker_image':
+                image('', 'name', '  ')
+            elif kind == 'docker_container':
+                image('', 'image', '  ')
+            elif kind == 'kubernetes_pod':
+                parts.extend(('  spec {', eol, '    container {', eol))
+                image('', 'image', '      ')
+                parts.extend(('    }', eol, '  }', eol))
+            else:
+                parts.extend(('  triggers = { image = "', draw(references()), '" }', eol))  # not a container
+        else:
+            parts.extend((f'target "t{b}" {{', eol))
+            noise('  ')
+            parts.extend(('  contexts = {', eol))
+            for c in range(draw(st.integers(0, 2))):
+                image('docker-image://', f'c{c}', '    ')
+                noise('    ')
+            parts.extend(('    src = "target:base"', eol, '  }', eol))
+            parts.extend(('  tags = ["', draw(references()), '"]', eol))
+            if draw(st.booleans()):
+                ref = draw(references())
+                parts.extend(('  dockerfile-inline = <<', draw(st.sampled_from(('EOT', '-EOT'))), eol, '    FROM '))
+                expected.append((sum(map(len, parts)), ref))
+                parts.extend((ref, eol, '    RUN echo "${var.x}"', eol, '  EOT', eol))
+        noise('  ')
+        parts.extend(('}', eol))
+    text = ''.join(parts)
+    scanner = terraform if terraform_file else bake
+    scan = scanner.scan(text)
+    assert not scan.problems, (scan.problems, text)
+    assert [(s.start, s.text) for s in scan.sites] == expected
+    pinned = edit.splice(text, ((s.start, s.end, fake_pin(s.text)) for s in scan.sites))
+    assert [s.text for s in scanner.scan(pinned).sites] == [fake_pin(t) for _, t in expected]
+    assert edit.splice(pinned, ((s.start, s.end, s.text.partition('@')[0]) for s in scanner.scan(pinned).sites)) == \
+        edit.splice(text, ((s.start, s.end, s.text.partition('@')[0]) for s in scan.sites))

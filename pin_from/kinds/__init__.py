@@ -22,6 +22,8 @@ returns. The kind is chosen from the file's name, without reading it:
 | ``devcontainer`` | ``.devcontainer.json``, ``.devcontainer/**/devcontainer.json`` |
 | ``quadlet`` | ``*.container``, ``*.image``, ``*.volume``, ``*.pod``, ``*.build`` |
 | ``earthfile`` | ``Earthfile`` |
+| ``bake`` | ``docker-bake.hcl``, ``docker-bake.json``, ``docker-bake.*.hcl``/``.json`` (overrides) |
+| ``terraform`` | ``*.tf`` |
 | ``dockerfile`` | ``Dockerfile``, ``Containerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``*.Dockerfile``, ``*.containerfile`` (any case; not ``*.dockerignore``) |
 
 Any other file has no kind: it is skipped (``-v`` says so), never guessed
@@ -62,7 +64,7 @@ _DOCKERFILE_RE = re.compile(r'(?:docker|container)file(?:[._-].*)?|.+[._-](?:doc
 FILES_PATTERN = (
     r'(?i)(^|/)((docker|container)file([._-][^/]*)?|[^/]+[._-](docker|container)file'
     r'|[^/]+\.ya?ml|Kustomization|Earthfile|\.devcontainer\.json|\.devcontainer/(.*/)?devcontainer\.json'
-    r'|[^/]+\.(container|image|volume|pod|build))$'
+    r'|[^/]+\.(container|image|volume|pod|build)|docker-bake(\.[^/]*)?\.(hcl|json)|[^/]+\.tf)$'
 )
 
 
@@ -108,7 +110,12 @@ KINDS: dict[str, Kind] = {
     'quadlet': Kind('quadlet', 'pin_from.kinds.quadlet', _module('quadlet')),
     'earthfile': Kind('earthfile', 'pin_from.kinds.earthfile', _module('earthfile'),
                       ('pin_from.kinds.dockerfile', 'pin_from.kinds.shellword')),
+    'bake': Kind('bake', 'pin_from.kinds.bake', _module('bake'),
+                 ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc', 'pin_from.kinds.dockerfile', 'pin_from.kinds.shellword')),
+    'terraform': Kind('terraform', 'pin_from.kinds.terraform', _module('terraform'),
+                      ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc')),
 }
+_BAKE_RE = re.compile(r'docker-bake(?:\.[^/]*)?\.(?:hcl|json)')
 _QUADLET_SUFFIXES = ('.container', '.image', '.volume', '.pod', '.build')
 
 
@@ -120,6 +127,10 @@ def other_kind(path: str) -> str | None:
         return 'devcontainer'
     if name == 'Earthfile':
         return 'earthfile'
+    if _BAKE_RE.fullmatch(name):
+        return 'bake'
+    if name.endswith('.tf'):
+        return 'terraform'
     if name.endswith(_QUADLET_SUFFIXES) and not name.startswith('.'):
         return 'quadlet'
     return None
