@@ -22,7 +22,10 @@ SHELL = '#!/bin/sh\ncat > Dockerfile <<EOF\nFROM alpine:3.20\nEOF\n'
     ('README.md', None),
     ('gen.sh', None),
     ('devcontainer.json', None),
-    ('docker-bake.hcl', None),
+    ('docker-bake.hcl', 'bake'),  # issue 21's kinds
+    ('.devcontainer/devcontainer.json', 'devcontainer'),
+    ('main.tf', 'terraform'),
+    ('docker-bake.sh', None),
     ('mydockerfile', None),
     ('dockerfiles/notes', None),
 ))
