@@ -85,8 +85,26 @@ def run_step(project: Project, tmp_path: Path, mirror: str, name: str = 'Re-pin 
                PIN_FROM=PIN_FROM, GIT_CONFIG_NOSYSTEM='1')
     done = subprocess.run(('bash', '-e', '-c', step['run']), cwd=project.work, env=env,
                           capture_output=True, text=True, timeout=120)
-    outputs = dict(line.split('=', 1) for line in output.read_text().splitlines()) if output.exists() else {}
-    return done, outputs
+    return done, parse_outputs(output.read_text() if output.exists() else '')
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: ``name=value`` lines and ``name<<DELIMITER`` blocks."""
+    ret: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        name, eq, value = line.partition('=')
+        if eq and '<<' not in name:
+            ret[name] = value
+            continue
+        name, _, delimiter = line.partition('<<')
+        block = []
+        for inner in lines:
+            if inner == delimiter:
+                break
+            block.append(inner)
+        ret[name] = '\n'.join(block)
+    return ret
 
 
 def test_the_action_re_pins_and_leaves_the_files_and_report(project, hub, tmp_path):  # noqa: F811
@@ -96,7 +114,8 @@ def test_the_action_re_pins_and_leaves_the_files_and_report(project, hub, tmp_pa
     args = f'--registry-mirror {hub.mirror} --library-url {LIBRARY}'
     done, outputs = run_step(project, tmp_path, hub.mirror, args=args)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert outputs == {'report': str(tmp_path / 'runner' / 'pin-from-report.md'), 'moved': 'true'}
+    assert outputs == {'report': str(tmp_path / 'runner' / 'pin-from-report.md'), 'moved': 'true',
+                       'files': ':(literal)Dockerfile'}
     assert (project.work / 'Dockerfile').read_text() == f'FROM python:3.12-slim@{new}\n'
     report = Path(outputs['report']).read_text()
     assert old in report and new in report

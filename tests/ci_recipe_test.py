@@ -112,6 +112,7 @@ def github_output(tmp_path: Path) -> str:
 
 COMPOSE = 'services:\n  api:\n    image: python:3.12-slim@{}\n'
 POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\nspec:\n  containers:\n  - name: api\n    image: python:3.12-slim@{}\n'
+VALUES = 'image:\n  repository: python\n  tag: 3.12-slim\n  digest: "{}"\n'  # a Helm chart's values: a digest key
 
 
 def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_path):
@@ -121,6 +122,8 @@ def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_pat
         'services/api/app.Dockerfile': f'FROM python:3.12-slim@{old} AS build\n',
         'compose.yaml': COMPOSE.format(old),
         'deploy/pod.yaml': POD.format(old),
+        'chart/Chart.yaml': 'apiVersion: v2\nname: api\nversion: 1.0.0\n',
+        'chart/values.yaml': VALUES.format(old),
         'deploy/settings.yaml': 'replicas: 2\n',  # YAML of no images: untouched
         'notes.txt': f'FROM python:3.12-slim@{old}\n',  # not a file of a known kind
     })
@@ -143,8 +146,11 @@ def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_pat
 
     assert git('rev-parse', f'{BRANCH}^', cwd=project.remote).strip() == main
     changed = git('diff-tree', '--no-commit-id', '--name-only', '-r', BRANCH, cwd=project.remote).split()
-    assert changed == ['Dockerfile', 'compose.yaml', 'deploy/pod.yaml', 'services/api/app.Dockerfile']
+    assert changed == [
+        'Dockerfile', 'chart/values.yaml', 'compose.yaml', 'deploy/pod.yaml', 'services/api/app.Dockerfile']
     assert git('show', f'{BRANCH}:compose.yaml', cwd=project.remote) == COMPOSE.format(new)
+    assert git('show', f'{BRANCH}:chart/values.yaml', cwd=project.remote) == VALUES.format(new)
+    assert '`chart/values.yaml:4`' in body_text
     assert git('show', f'{BRANCH}:deploy/pod.yaml', cwd=project.remote) == POD.format(new)
     assert '`compose.yaml:3`' in body_text and '`deploy/pod.yaml:8`' in body_text
     assert git('show', f'{BRANCH}:Dockerfile', cwd=project.remote) == f'FROM python:3.12-slim@{new}\nRUN true\n'
@@ -156,7 +162,7 @@ def test_moved_tag_is_committed_with_the_report_and_pushed(project, hub, tmp_pat
     moved, files = github_output(tmp_path).split('\n', 1)
     assert moved == 'moved=true'
     assert files.splitlines()[1:-1] == [
-        ':(literal)Dockerfile', ':(literal)compose.yaml', ':(literal)deploy/pod.yaml',
+        ':(literal)Dockerfile', ':(literal)chart/values.yaml', ':(literal)compose.yaml', ':(literal)deploy/pod.yaml',
         ':(literal)services/api/app.Dockerfile',
     ]
     assert files.startswith('files<<EOF_') and files.splitlines()[-1] == files.splitlines()[0][len('files<<'):]
