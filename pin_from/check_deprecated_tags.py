@@ -10,6 +10,7 @@ dates too (:mod:`pin_from.support.eol_check`).
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import Callable
 from typing import NamedTuple
 from typing import Sequence
@@ -28,6 +29,9 @@ from pin_from.render.output import Output
 from pin_from.render.output import Result
 from pin_from.kinds.sites import Site
 from pin_from.support import eol_check
+from pin_from.support import snapshot
+from pin_from.support.libraries import NotInSnapshot
+from pin_from.errors import CacheMiss
 
 if TYPE_CHECKING:
     from pin_from.support.library import Library
@@ -41,6 +45,7 @@ class Verdict(NamedTuple):
 
     library: Library | None  # None: not official (no library file)
     error: PinFromError | None = None
+    stale: bool = False  # from a snapshot past its age: findings are warnings
 
 
 class _Data:
@@ -48,26 +53,44 @@ class _Data:
 
     def __init__(self, opts: Options, out: Output, services: Services) -> None:
         self.out = out
-        self.libraries = services.libraries(opts.library_ttl)
+        self.libraries = services.libraries(opts.library_ttl, snapshot=True)
         self.fetcher = services.fetcher(opts.library_ttl)
         self.docs_url = opts.docs_url
         self.eol = eol_check.settings(opts)
+        self._lock = threading.Lock()
+        self._docs_snapshot: snapshot.Snapshot | None = None  # set once the docs could not be reached
 
     def verdict(self, name: str) -> Verdict:
         try:
-            return Verdict(self.libraries.get(name))
+            return Verdict(self.libraries.get(name), stale=self.libraries.stale(name))
         except PinFromError as e:
-            return Verdict(None, e)
+            return Verdict(None, e, self.libraries.stale(name))
 
     def notice(self, name: str) -> Notice | None:
-        """The docs' deprecation notice, fetched only for images with findings."""
+        """The docs' deprecation notice, fetched only for images with findings. When the docs
+        cannot be reached and nothing is cached, the shipped snapshot's notice (said once per run)."""
         from pin_from.support import notices
         try:
-            text = self.fetcher.get(self.docs_url, f'{name}/deprecated.md')
+            text = self._notice_text(name)
         except PinFromError as e:
             self.out.note(f'no deprecation notice for {name}: {e}')
             return None
         return None if text is None else notices.parse_notice(name, text)
+
+    def _notice_text(self, name: str) -> str | None:
+        if self._docs_snapshot is not None:
+            return self._docs_snapshot.notice(name)
+        try:
+            return self.fetcher.get(self.docs_url, f'{name}/deprecated.md')
+        except (Unavailable, CacheMiss) as e:
+            shipped = snapshot.load() if sources.is_url(self.docs_url) else None
+            if shipped is None:
+                raise
+            with self._lock:
+                if self._docs_snapshot is None:
+                    self._docs_snapshot = shipped
+                    self.out.note(f'cannot read the deprecation notices ({e}); using {shipped.describe()}')
+            return shipped.notice(name)
 
 
 def _judged(site: Site) -> bool:
@@ -240,6 +263,9 @@ def _library_judgement(
     """What the library says about a judged reference: its result, its lines, the exit status."""
     tag = site.ref.effective_tag
     verdict = verdicts[site.ref.official_name]
+    if isinstance(verdict.error, NotInSnapshot):  # no verdict: a warning, not a failure
+        return (results.at_site(loaded, site, 'skipped', tag, None, str(verdict.error)),
+                [f'{_shown(site)}: warning: {verdict.error}'], cli.OK)
     if verdict.error is not None:
         said = isinstance(verdict.error, Unavailable)  # said once for the run
         return (results.at_site(loaded, site, 'error', tag, None, str(verdict.error)),
@@ -248,6 +274,9 @@ def _library_judgement(
         return results.at_site(loaded, site, 'supported', tag, tag), [], cli.OK
     notice = notices[site.ref.official_name]
     lines = _finding(site, verdict) + _notice_lines(notice)
+    if verdict.stale:  # the snapshot is past its age: a tag released since may be missing from it
+        lines[0] = f'warning: {lines[0]} (by an official-images snapshot older than {snapshot.MAX_AGE_DAYS} days)'
+        return _found(loaded, site, verdict, notice, lines[0]), lines, cli.OK
     return _found(loaded, site, verdict, notice, lines[0]), lines, cli.CHANGED
 
 

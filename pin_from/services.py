@@ -58,12 +58,15 @@ class Services:
         from pin_from.support.sources import Fetcher
         return Fetcher(self.cache, Policy(ttl, offline=self.opts.offline), self.http, self.note)
 
-    def libraries(self, ttl: float) -> Libraries:
-        """The official-images library files, each read and parsed once per run."""
+    def libraries(self, ttl: float, snapshot: bool = False) -> Libraries:
+        """The official-images library files, each read and parsed once per run; with ``snapshot``,
+        the shipped snapshot stands in for a source that cannot be reached (check-deprecated-tags:
+        an --update report names no entry from it, which may be older than the image)."""
         with self._lock:
             if self._libraries is None:
                 from pin_from.support.libraries import Libraries
-                self._libraries = Libraries(self.fetcher(ttl), self.opts.library_url)
+                self._libraries = Libraries(
+                    self.fetcher(ttl), self.opts.library_url, self.note, fallback=snapshot)
             return self._libraries
 
     def osv(self) -> OsvSource | None:

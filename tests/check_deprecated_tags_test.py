@@ -9,6 +9,7 @@ import pytest
 
 from pin_from.support import library
 from pin_from.check_deprecated_tags import main
+from pin_from.support import snapshot
 
 from tests.data import DOCS, OFFICIAL_IMAGES
 
@@ -187,7 +188,8 @@ def test_http_source_caches_revalidates_and_survives_outage(http_data, tmp_path,
     assert 'cannot reach 127.0.0.1' in captured.err and 'using the cached answer' in captured.err
 
 
-def test_unreachable_with_cold_cache_is_one_line_with_the_cause_and_the_ways_out(tmp_path, capsys):
+def test_unreachable_with_cold_cache_is_one_line_with_the_cause_and_the_ways_out(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(snapshot, 'load', lambda *a, **k: None)  # the path without the shipped snapshot
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\nFROM node:22\nFROM alpine:3.20\n')
     assert main(['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', str(path)]) == 3
@@ -247,7 +249,8 @@ def test_a_docs_dir_that_does_not_exist_is_a_clear_error(tmp_path, capsys):
     assert f'--docs-url {tmp_path / "nope"}: no such directory' in capsys.readouterr().err
 
 
-def test_offline(http_data, tmp_path, capsys):
+def test_offline(http_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(snapshot, 'load', lambda *a, **k: None)  # the path without the shipped snapshot
     url = f'{http_data.url}/current/library/'
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')

@@ -14,6 +14,7 @@ import pytest
 
 from pin_from.check_deprecated_tags import main
 from pin_from.support.eol_check import TESTS_TODAY_ENV
+from pin_from.support import snapshot
 
 from tests import endoflife_api
 from tests.data import DATA, DOCS, OFFICIAL_IMAGES
@@ -95,6 +96,7 @@ def test_verbose_says_why_there_is_no_verdict(tmp_path, capsys):
 
 def test_verdicts_without_the_library_have_no_suggestion(tmp_path, capsys, monkeypatch):
     """The library cannot be read: end-of-life verdicts still stand, with no suggestion (nothing is known listed)."""
+    monkeypatch.setattr(snapshot, 'load', lambda *a, **k: None)  # the path without the shipped snapshot
     monkeypatch.setenv('PIN_FROM_LIBRARY_URL', 'http://127.0.0.1:9/library/')
     (tmp_path / 'Dockerfile').write_text('FROM python:3.8\n')
     code, out, err = run(capsys, '--timeout', '2', '--eol', str(EOL), 'Dockerfile')

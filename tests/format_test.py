@@ -10,6 +10,7 @@ import pytest
 
 from pin_from import check_deprecated_tags
 from pin_from import pin
+from pin_from.support import snapshot
 
 DATA = Path(__file__).parent / 'data'
 LIBRARY = DATA / 'official-images' / 'current' / 'library'
@@ -274,7 +275,8 @@ def test_check_deprecated_tags_sarif_for_code_scanning(tmp_path, capsys, monkeyp
     assert all(r['level'] == 'error' for r in run['results'])
 
 
-def test_sarif_when_the_library_cannot_be_read(tmp_path, capsys):
+def test_sarif_when_the_library_cannot_be_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(snapshot, 'load', lambda *a, **k: None)  # the path without the shipped snapshot
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')
     args = ['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', '--format', 'sarif', str(path)]
@@ -288,7 +290,8 @@ def test_sarif_when_the_library_cannot_be_read(tmp_path, capsys):
     assert any(t.startswith('python:3.13: ') for t in texts)  # the reference it could not judge
 
 
-def test_json_when_the_library_cannot_be_read(tmp_path, capsys):
+def test_json_when_the_library_cannot_be_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(snapshot, 'load', lambda *a, **k: None)  # the path without the shipped snapshot
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM python:3.13\n')
     args = ['--library-url', 'http://127.0.0.1:9/library/', '--timeout', '2', '--format', 'json', str(path)]
