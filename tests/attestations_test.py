@@ -95,7 +95,7 @@ def test_parse_sbom_validates_each_package(entry, expected):
 
 @pytest.mark.parametrize('data, message', [
     (b'\xff\xfe', 'not JSON'),
-    (b'[]', 'predicate type'),
+    (b'[]', 'not a JSON object'),
     (json.dumps({'predicateType': SLSA[0], 'predicate': {}}).encode(), 'predicate type'),
     (json.dumps({'predicateType': SPDX, 'predicate': 'x'}).encode(), 'no predicate'),
 ])

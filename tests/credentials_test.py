@@ -153,7 +153,7 @@ def test_auth_repr_shows_no_secret() -> None:
 
 
 @pytest.mark.parametrize('content, message', [
-    ('{not json', 'not valid JSON'),
+    ('{not json', 'is not JSON'),
     ('[]', 'not a JSON object'),
     ('{"auths": []}', 'auths, credHelpers or credsStore malformed'),
     ('{"auths": {"bad.example": {"auth": "%%%"}}}', '"auth" is not base64 of user:password'),

@@ -14,9 +14,9 @@ is "no data" with a one-line note, never an exception other than
 """
 from __future__ import annotations
 
-import json
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
+from pin_from import untrusted_json
 from pin_from.errors import PinFromError
 
 IN_TOTO = 'application/vnd.in-toto+json'
@@ -29,6 +29,7 @@ BUILDKIT_METADATA = 'https://mobyproject.org/buildkit@v1#metadata'
 MAX_PACKAGES = 100_000
 MAX_FIELD = 512  # names, versions
 MAX_URL = 2048  # purls, repository URLs
+MAX_JSON = 32_000_000  # bytes of one attestation document (an SBOM), as attested.MAX_STATEMENT
 
 Fetch = Callable[[str], bytes]  # digest -> bytes (capped, cached by the caller)
 Json = Mapping[str, object]
@@ -110,11 +111,7 @@ def statement_layers(manifest: Json) -> dict[str, str]:
 
 
 def _statement(data: bytes, predicate_type: str) -> Json:
-    try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise AttestationError('attestation is not JSON') from None
-    statement = _obj(parsed)
+    statement = json_object(data, 'attestation')
     if statement.get('predicateType') != predicate_type:
         raise AttestationError('attestation predicate type does not match its layer')
     predicate = statement.get('predicate')
@@ -201,14 +198,13 @@ def parse_provenance(data: bytes, predicate_type: str) -> Provenance:
     return _provenance_v1(predicate)
 
 
-def _json_object(data: bytes, what: str) -> Json:
+def json_object(data: bytes, what: str) -> Json:
+    """``data`` as a JSON object, within the bounds of :mod:`pin_from.untrusted_json`."""
     try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise AttestationError(f'{what} is not JSON') from None
-    if not isinstance(parsed, dict):
-        raise AttestationError(f'{what} is not a JSON object')
-    return parsed
+        return untrusted_json.loads_object(data, MAX_JSON)
+    except untrusted_json.JSONInputError as e:
+        raise AttestationError(f'{what} {e}') from None
+
 
 
 def _too_large(error: BlobTooLarge) -> str:
@@ -249,7 +245,7 @@ def read_attestations(
     if digest is None:
         return Attestations(None, None, ('no attestations on this image',))
     try:
-        layers = statement_layers(_json_object(manifest(digest), 'attestation manifest'))
+        layers = statement_layers(json_object(manifest(digest), 'attestation manifest'))
     except AttestationError as error:
         return Attestations(None, None, (f'attestations unreadable: {error}',))
     packages, notes = _read_sbom(layers.get(SPDX), blob)

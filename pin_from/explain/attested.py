@@ -16,10 +16,9 @@ OSV is asked once per run, for the packages of every moved image together
 """
 from __future__ import annotations
 
-import json
 from typing import NamedTuple, Optional, Sequence
 
-from pin_from.explain.attestations import Attestations, BlobTooLarge, read_attestations
+from pin_from.explain.attestations import Attestations, BlobTooLarge, json_object, read_attestations
 from pin_from.registry.changes import Inspector
 from pin_from.errors import PinFromError
 from pin_from.escape import code_span
@@ -75,7 +74,7 @@ def read_side(inspector: Inspector, ref: Reference, digest: str, platform: Platf
             return _note(f'no attestations for {platform} (not in this image)')
         if manifest_digest == digest:
             return _note('no attestations on this image')  # a single manifest: no index
-        index = json.loads(inspector.manifest_bytes(ref, digest))
+        index = json_object(inspector.manifest_bytes(ref, digest), 'image index')
         fetch = _Fetchers(inspector, ref, cap)
         return read_attestations(index, manifest_digest, fetch.manifest, fetch.blob)
     except PinFromError as error:

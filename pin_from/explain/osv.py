@@ -22,6 +22,7 @@ from typing import (
     TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence,
 )
 
+from pin_from import untrusted_json
 from pin_from.explain.attestations import Package
 from pin_from.errors import PinFromError
 from pin_from.explain.purl import Purl, parse_purl
@@ -337,8 +338,8 @@ def vulnerability_diff(old: Sequence[Package], new: Sequence[Package], source: S
 
 def _load(data: bytes) -> Optional[Advisory]:
     try:
-        return parse_record(json.loads(data))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return parse_record(untrusted_json.loads(data, MAX_RECORD))
+    except untrusted_json.JSONInputError:
         return None
 
 
@@ -415,12 +416,9 @@ class ApiSource:
         if status != 200:
             raise OsvUnavailable(f'{url}: HTTP {status}')
         try:
-            parsed = json.loads(answer)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise OsvUnavailable(f'{url}: answer is not JSON') from None
-        if not isinstance(parsed, dict):
-            raise OsvUnavailable(f'{url}: answer is not a JSON object')
-        return parsed
+            return untrusted_json.loads_object(answer, MAX_ANSWER)
+        except untrusted_json.JSONInputError as e:
+            raise OsvUnavailable(f'{url}: answer {e}') from None
 
     def _batch(self, queries: Sequence[tuple[Query, str]]) -> list[Json]:
         body = {'queries': [

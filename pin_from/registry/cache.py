@@ -116,10 +116,10 @@ def _decode(found: object) -> tuple[Any, float] | None:
         return body, stored_at
     if parts[1] != b'j':
         return None
-    import json
+    from pin_from import untrusted_json
     try:
-        return json.loads(body), stored_at
-    except (ValueError, RecursionError):
+        return untrusted_json.loads(body, MAX_STORED), stored_at
+    except untrusted_json.JSONInputError:
         return None
 
 
@@ -215,16 +215,14 @@ class Cache:
         """``name`` parsed; None if absent, too large or broken (reported once)."""
         if self.directory is None:
             return None
-        import json
+        from pin_from import untrusted_json
         try:
             with open(os.path.join(self.directory, name), 'rb') as f:
                 data = f.read(MAX_MAP + 1)
-            if len(data) > MAX_MAP:
-                raise ValueError('too large')
-            return json.loads(data)
+            return untrusted_json.loads(data, MAX_MAP)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, RecursionError) as e:
+        except (OSError, untrusted_json.JSONInputError) as e:
             self._report(e)
             self._maps_broken = True
             return None

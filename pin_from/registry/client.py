@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-import json
 import re
 import threading
 from typing import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from pin_from import untrusted_json
 from pin_from.registry.credentials import Auth
 from pin_from.errors import RegistryError
 from pin_from.errors import RegistryUnavailable
@@ -399,8 +399,8 @@ def _basic(user_password: tuple[str, str]) -> str:
 
 def _token_from(body: bytes, ep: Endpoint) -> str:
     try:
-        payload = json.loads(body.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        payload = untrusted_json.loads(body, MAX_TOKEN)
+    except untrusted_json.JSONInputError:
         payload = None
     token = (payload.get('token') or payload.get('access_token')) if isinstance(payload, dict) else None
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):

@@ -46,12 +46,14 @@ from typing import TypeVar
 from typing import Mapping
 from typing import NamedTuple
 
+from pin_from import untrusted_json
 from pin_from.errors import RegistryError
 
 HUB_KEY = 'https://index.docker.io/v1/'
 HUB_NAMES = frozenset(('docker.io', 'index.docker.io', 'registry-1.docker.io'))
 HELPER_TIMEOUT = 30.0
 HELPER_MAX_OUTPUT = 64 * 1024  # a helper printing more is broken (or hostile)
+MAX_CONFIG_FILE = 4 * 1024 * 1024  # config.json, auth.json
 _NOT_FOUND = 'credentials not found in native keychain'
 _HELPER_NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]*')
 
@@ -137,15 +139,13 @@ def read_source(path: str, hub_key: str) -> Source | None:
     """Parse one config file; ``None`` if it does not exist."""
     try:
         with open(path, 'rb') as f:
-            data = json.loads(f.read().decode('utf-8'))
+            data = untrusted_json.loads_object(f.read(MAX_CONFIG_FILE + 1), MAX_CONFIG_FILE)
     except FileNotFoundError:
         return None
     except OSError as e:
         raise CredentialsError(f'cannot read {path}: {e.strerror or type(e).__name__}') from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CredentialsError(f'cannot read {path}: not valid JSON') from None
-    if not isinstance(data, dict):
-        raise CredentialsError(f'cannot read {path}: not a JSON object')
+    except untrusted_json.JSONInputError as e:
+        raise CredentialsError(f'cannot read {path}: it {e}') from None
     auths, helpers, store = (
         {} if data.get(k) is None else data[k] for k in ('auths', 'credHelpers', 'credsStore')
     )
@@ -263,11 +263,11 @@ def run_helper(
 
 def _helper_answer(stdout: bytes, program: str, registry: str) -> Auth | None:
     try:
-        answer = json.loads(stdout.decode('utf-8'))
+        answer = untrusted_json.loads(stdout, HELPER_MAX_OUTPUT)
         username, secret = answer.get('Username') or '', answer.get('Secret') or ''
         if not isinstance(username, str) or not isinstance(secret, str):
             raise TypeError
-    except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
+    except (untrusted_json.JSONInputError, AttributeError, TypeError):
         raise CredentialsError(
             f'credential helper {program} for {registry} answered something other than credentials',
         ) from None

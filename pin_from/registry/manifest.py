@@ -7,12 +7,12 @@ them can trust every field. Nothing here fetches.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from typing import NamedTuple
 from typing import Union
 
+from pin_from import untrusted_json
 from pin_from.errors import RegistryError
 from pin_from.reference import DIGEST_RE
 
@@ -91,12 +91,9 @@ def parse_platform(text: str) -> Platform:
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(data.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedManifest(f'{what} is not JSON') from None
-    if not isinstance(parsed, dict):
-        raise MalformedManifest(f'{what} is not a JSON object')
-    return parsed
+        return untrusted_json.loads_object(data, max(MAX_MANIFEST, MAX_CONFIG))
+    except untrusted_json.JSONInputError as e:
+        raise MalformedManifest(f'{what} {e}') from None
 
 
 def _string(value: object, what: str, optional: bool = False) -> str:
