@@ -7,7 +7,9 @@ Exit codes (both hooks):
   (``check-deprecated-tags``);
 - 2: usage error (bad option value, options that need ``--update``);
 - 3: an error kept the run from a complete answer (a lookup failed, a file
-  could not be read or written); 3 wins over 1.
+  could not be read or written); 3 wins over 1;
+- 4: an unexpected exception (a bug): never 1, which a scheduled job reads as
+  "re-pinned". One line; the traceback too with ``PIN_FROM_DEBUG=1``.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ OK = 0
 CHANGED = 1  # also: findings
 USAGE = 2
 FAILED = 3  # OK | CHANGED | FAILED == FAILED: ``status |= ...`` keeps the worst
+CRASHED = 4  # an unexpected exception: a bug, never mistaken for CHANGED
 DEFAULT_JOBS = 32
 VERSION = __version__
 
@@ -180,11 +183,23 @@ def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = 
     )
 
 
+def _crash(e: BaseException) -> str:
+    """An unexpected exception in one line (its traceback on stderr with PIN_FROM_DEBUG=1)."""
+    if os.environ.get('PIN_FROM_DEBUG'):
+        import traceback
+        traceback.print_exception(e)
+    detail = str(e)
+    detail = f'{type(e).__name__}: {detail[:300]}' if detail else type(e).__name__
+    return (f'internal error (a bug in pin-from {VERSION}; please report it, with PIN_FROM_DEBUG=1 '
+            f'for the traceback): {detail}')
+
+
 def run_main(
         parser: argparse.ArgumentParser,
         run: Callable[[Options, Output], int], argv: Sequence[str] | None,
 ) -> int:
-    """The one place expected errors are caught: one line, exit 2 or 3.
+    """The one place errors are caught: one line, exit 2 or 3; anything
+    unexpected (a bug, MemoryError) is one line too, and exit 4.
     Options are built (and checked) here, once; with ``--format json``/``sarif`` the document
     is printed here, whatever the outcome."""
     given = options.parse(parser, argv)
@@ -200,6 +215,9 @@ def run_main(
     except PinFromError as e:
         out.error(str(e))
         status = FAILED
+    except Exception as e:  # noqa: BLE001 -- the one boundary: a bug is exit 4, never a traceback as exit 1
+        out.error(_crash(e))
+        status = CRASHED
     if out.structured:
         from pin_from.render import results
         out.finish(results.dumps(results.document(out, status)))
