@@ -5,10 +5,12 @@ elsewhere (move the cursor, set a terminal title, reorder text, start a
 Markdown heading, an HTML tag, a link or a mention) never passes through raw.
 
 * :func:`terminal`: for lines printed to a terminal or a CI log. C0 and C1
-  control characters, DEL, line/paragraph separators, lone surrogates and the
-  bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) become
-  visible ``\\xNN`` / ``\\uNNNN`` escapes; every other character, ordinary
-  Unicode included, is kept.
+  control characters, DEL, line/paragraph separators, lone surrogates and
+  every format character (Unicode category Cf: the bidirectional overrides,
+  isolates and marks, zero-width space and joiners, U+061C, the soft hyphen,
+  tag characters; ``open\u200dssl`` must not render as ``openssl``) become
+  visible ``\\xNN`` / ``\\uNNNN`` / ``\\UNNNNNNNN`` escapes; every other
+  character, ordinary Unicode included, is kept.
 * :func:`code_span`: a Markdown inline code span that no content can break
   out of, fit for a table cell; length-capped.
 * :func:`markdown_text`: prose for Markdown (a report, a PR body): every
@@ -26,7 +28,16 @@ ELLIPSIS = '…'
 DEFAULT_LIMIT = 200
 PIPE_STAND_IN = '¦'  # U+00A6: a "|" inside a table cell splits it even in a code span
 
-_BIDI = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+# Unicode's format characters (category Cf, as of Unicode 15.1; escape_test
+# checks it covers the running Python's unicodedata), as code point ranges
+_FORMAT_RANGES = (
+    (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+    (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
+_FORMAT = frozenset(c for lo, hi in _FORMAT_RANGES for c in range(lo, hi + 1))
 _SEPARATORS = frozenset((0x2028, 0x2029))
 _PUNCTUATION = frozenset(string.punctuation)
 _BACKTICKS_RE = re.compile('`+')
@@ -34,7 +45,7 @@ _BACKTICKS_RE = re.compile('`+')
 
 def _unsafe(code: int) -> bool:
     return (
-        code < 0x20 or 0x7F <= code <= 0x9F or code in _BIDI or code in _SEPARATORS
+        code < 0x20 or 0x7F <= code <= 0x9F or code in _FORMAT or code in _SEPARATORS
         or 0xD800 <= code <= 0xDFFF
     )
 
@@ -44,16 +55,19 @@ def _escape_char(char: str) -> str:
     code = ord(char)
     if not _unsafe(code):
         return char
-    return f'\\x{code:02x}' if code < 0x100 else f'\\u{code:04x}'
+    if code < 0x100:
+        return f'\\x{code:02x}'
+    return f'\\u{code:04x}' if code < 0x10000 else f'\\U{code:08x}'
 
 
 # The same set as _unsafe, as one pattern: clean text (nearly every line) is
 # found clean by one C-level search, not a Python call per character.
-_UNSAFE_RE = re.compile('[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]')
+_UNSAFE_RE = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff' + ''.join(
+    f'{chr(lo)}-{chr(hi)}' for lo, hi in _FORMAT_RANGES) + ']')
 
 
 def terminal(text: str) -> str:
-    """``text`` with control, bidi-override and separator characters escaped."""
+    """``text`` with control, format (Cf) and separator characters escaped."""
     if _UNSAFE_RE.search(text) is None:
         return text
     return _UNSAFE_RE.sub(lambda m: _escape_char(m.group()), text)

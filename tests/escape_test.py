@@ -160,3 +160,16 @@ def test_markdown_text_keeps_a_table_row_whole() -> None:
     cell = markdown_text('x \\| y | z')
     html = render(f'| a | b |\n|---|---|\n| {cell} | {markdown_text(FORGED)} |\n')
     assert html.count('<td>') == 2
+
+
+def test_every_format_character_is_escaped_everywhere() -> None:
+    """Unicode category Cf renders as nothing (issue 18, item 10): 'open<ZWJ>ssl' must not read 'openssl'."""
+    import sys
+    import unicodedata
+    format_chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == 'Cf']
+    assert len(format_chars) > 150
+    text = 'a'.join(format_chars)
+    for shown in (terminal(text), code_span(text, limit=10_000), markdown_text(text, limit=10_000)):
+        assert not [c for c in shown if unicodedata.category(c) == 'Cf']
+    assert terminal('open\u200dssl') == 'open\\u200dssl'
+    assert terminal('\U000e0041') == '\\U000e0041'

@@ -28,6 +28,7 @@ import stat
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -654,3 +655,23 @@ def test_13_with_insecure_registry_the_mirror_is_asked(tmp_path, capsys, lookups
     ])
     assert set(lookups) == {'mirror.invalid'}
     assert outcome.rc != 0 and 'mirror.invalid' in outcome.out
+
+
+INVISIBLE = 'open\u200dssl \u200b\u200e\u200f\u061c\u2066x\u2069 \U000e0041\U000e007f \u00ad\ufeff'
+
+
+def test_12_invisible_format_characters_are_escaped_in_the_report_and_the_terminal(
+        tmp_path, capsys, registry, moved):
+    """Zero-width joiners, LRM/RLM, U+061C, isolates and tag characters (Unicode Cf) render as nothing:
+    'open<ZWJ>ssl' would read as 'openssl'. Issue 18, item 10."""
+    repo, old, new = moved(labels={'org.example.note': INVISIBLE}, env={'PATH': '/bin', 'PKG': INVISIBLE})
+    path = write(tmp_path / 'Dockerfile', f'FROM {registry.host}/{repo}:v1@{old}\n'.encode())
+    report = tmp_path / 'report.md'
+
+    outcome = run_main(capsys, pin.main, ['--cache-dir', tmp_path / 'cache', '--update', '-v', '--report', report, path])
+
+    assert outcome.rc == EXIT_CHANGED
+    for shown in (report.read_text(), outcome.out + outcome.err):
+        assert not [c for c in shown if unicodedata.category(c) == 'Cf'], repr(shown)
+    assert 'open\\u200dssl' in report.read_text()
+    assert '\\U000e0041' in report.read_text()
