@@ -86,6 +86,8 @@ def test_an_index_created_annotation_is_the_first_evidence(registry, repo, tmp_p
     old = push_image(registry.url, repo, 'v1', platforms=(AMD64, ARM64), seed='1')
     path = tmp_path / 'Dockerfile'
     path.write_text(f'FROM {registry.host}/{repo}:v1@{old}\n')
+    assert update(registry, cache, path, '--min-age', '1d') == 0  # pin-from sees the pinned image
+    age_sightings(cache, f'{registry.host}/{repo}:v1', 72)  # three days ago
     two_days_ago = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)).strftime('%Y-%m-%dT%H:%M:%SZ')
     new = push_image(registry.url, repo, 'v1', platforms=(AMD64, ARM64), seed='2',
                      annotations={'org.opencontainers.image.created': two_days_ago})
@@ -170,3 +172,48 @@ def test_each_hold_carries_its_own_reason_in_json(registry, repo_factory, tmp_pa
     assert by_line[2]['status'] == 'unchanged' and by_line[2]['new'] == arm
     assert by_line[2]['reason'].startswith('a platform pin (linux/arm64)')
     assert 'none of the --platform platforms' not in by_line[1]['reason'] + by_line[2]['reason']
+
+
+def _two_days_ago():
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+@pytest.mark.parametrize('same_created', (True, False))
+def test_a_past_created_is_no_evidence_when_the_pinned_image_was_never_seen(
+        registry, repo, tmp_path, capsys, same_created):
+    """A fresh CI cache (or pins made by plain runs): a created date two days old may be a source date.
+    Held until pin-from has seen the new digest for the full age (issue 18, item 13)."""
+    cache = tmp_path / 'cache'
+    created = _two_days_ago()
+    old = push_image(registry.url, repo, 'v1', platforms=(AMD64, ARM64), seed='1',
+                     annotations={'org.opencontainers.image.created': created})
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM {registry.host}/{repo}:v1@{old}\n')
+    new = push_image(registry.url, repo, 'v1', platforms=(AMD64, ARM64), seed='2',
+                     annotations={'org.opencontainers.image.created': created if same_created else _two_days_ago()})
+    assert update(registry, cache, path, '--min-age', '1d') == 0
+    assert path.read_text() == f'FROM {registry.host}/{repo}:v1@{old}\n'
+    assert (f'moved to {new} 0 h ago (by when pin-from first saw it; it never saw the pinned image, so no '
+            'created date can tell when this one appeared); held by --min-age for 24 h more') in capsys.readouterr().out
+    age_sightings(cache, f'{registry.host}/{repo}:v1', 25)  # a day later, by pin-from's own sighting
+    assert update(registry, cache, path, '--min-age', '1d') == 1
+    assert path.read_text() == f'FROM {registry.host}/{repo}:v1@{new}\n'
+
+
+@pytest.mark.parametrize('created', (
+    '2024-13-01T00:00:00Z', '2024-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '2024-01-01T00:00:00+99:99',
+    '0001-01-01T00:00:00+23:59', '9999-12-31T23:59:59-23:59',
+))
+def test_an_invalid_created_is_unknown_not_a_crash(registry, repo, tmp_path, capsys, created):
+    """Issue 18, item 5: these reached strptime and raised ValueError."""
+    cache = tmp_path / 'cache'
+    old = push_image(registry.url, repo, 'v1', platforms=(AMD64,), seed='1')
+    path = tmp_path / 'Dockerfile'
+    path.write_text(f'FROM {registry.host}/{repo}:v1@{old}\n')
+    assert update(registry, cache, path, '--min-age', '1d') == 0
+    age_sightings(cache, f'{registry.host}/{repo}:v1', 72)
+    new = push_image(registry.url, repo, 'v1', platforms=(AMD64, ARM64), seed='2',
+                     annotations={'org.opencontainers.image.created': created})
+    report = tmp_path / 'r.md'
+    assert update(registry, cache, path, '--min-age', '1d', '--report', report) == 0
+    assert f'moved to {new} 0 h ago (by when pin-from first saw it); held' in capsys.readouterr().out

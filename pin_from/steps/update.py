@@ -16,6 +16,10 @@ A move is held back when:
   saw the new digest. A ``created`` older than pin-from's first sighting of the
   digest being replaced cannot be when the new image appeared (a reproducible
   build's source date): it counts as unknown, and the next evidence is used.
+  When pin-from never saw the digest being replaced (a fresh CI cache, pins
+  made by plain runs), no ``created`` is believed: the move is held until
+  pin-from has seen the new digest (recorded now) for the full age, and the
+  note says so. A ``created`` that is not a valid time is unknown too.
 """
 from __future__ import annotations
 
@@ -72,14 +76,19 @@ _TIME_RE = re.compile(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d
 
 
 def parse_time(text: str | None) -> float | None:
-    """An RFC 3339 time (``2026-11-30T10:00:00.123456789Z``) as a POSIX time."""
+    """An RFC 3339 time (``2026-11-30T10:00:00.123456789Z``) as a POSIX time;
+    None if it is not one (``2024-13-01``, ``2024-02-30``, year 0000, ``+99:99``:
+    an image's ``created`` is input)."""
     import datetime
     m = _TIME_RE.fullmatch(text or '')
     if m is None:
         return None
-    zone = datetime.timezone.utc if m.group(2) == 'Z' else datetime.datetime.strptime(m.group(2), '%z').tzinfo
-    moment = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S').replace(tzinfo=zone)
-    return moment.timestamp()
+    try:
+        zone = datetime.timezone.utc if m.group(2) == 'Z' else datetime.datetime.strptime(m.group(2), '%z').tzinfo
+        moment = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S').replace(tzinfo=zone)
+        return moment.timestamp()
+    except (ValueError, OverflowError):
+        return None
 
 
 def duration(text: str) -> float:
@@ -233,15 +242,19 @@ class Updater:
         """Seconds since the new image appeared, and the evidence used."""
         assert self.settle is not None
         replaced_seen = self.first_seen(ref, old)
-        for evidence, created in self._created(ref, new):
+        # a created date is evidence only against a sighting of the image it replaces: without
+        # one (a fresh CI cache, pins made by plain runs) it may be a source date, however old
+        for evidence, created in self._created(ref, new) if replaced_seen is not None else ():
             when = parse_time(created)
-            if when is None or when > self.settle.now:
-                continue
-            if replaced_seen is not None and when < replaced_seen:
+            if when is None or when > self.settle.now or when < replaced_seen:
                 continue  # older than the image it replaces: a source date, not a build date
             return self.settle.now - when, evidence
         seen = self.first_seen(ref, new)
-        return self.settle.now - (self.settle.now if seen is None else seen), 'when pin-from first saw it'
+        age = self.settle.now - (self.settle.now if seen is None else seen)
+        if replaced_seen is None:
+            return age, ('when pin-from first saw it; it never saw the pinned image, '
+                         'so no created date can tell when this one appeared')
+        return age, 'when pin-from first saw it'
 
     def _created(self, ref: Reference, digest: str) -> list[tuple[str, str | None]]:
         from pin_from.registry.manifest import Index
