@@ -675,3 +675,27 @@ def test_12_invisible_format_characters_are_escaped_in_the_report_and_the_termin
         assert not [c for c in shown if unicodedata.category(c) == 'Cf'], repr(shown)
     assert 'open\\u200dssl' in report.read_text()
     assert '\\U000e0041' in report.read_text()
+
+
+# --- 16. --verify behind a proxy that answers 200 to anything (issue 18) -----------------------
+
+@pytest.mark.parametrize('answer', ('login-page', 'no-digest-header', 'wrong-digest-header'))
+def test_16_verify_believes_only_a_manifest_with_its_digest(tmp_path, capsys, answer):
+    digest = 'sha256:' + 'e' * 64  # exists nowhere
+    headers = {
+        'login-page': {'Content-Type': 'text/html'},
+        'no-digest-header': {'Content-Type': 'application/vnd.oci.image.index.v1+json'},
+        'wrong-digest-header': {'Content-Type': 'application/vnd.oci.image.index.v1+json',
+                                'Docker-Content-Digest': 'sha256:' + 'f' * 64},
+    }[answer]
+    path = write(tmp_path / 'Dockerfile', f'FROM reg.example/team/app@{digest}\n'.encode())
+    with hostile() as server:
+        server.add(V2_OK, path='^/v2/$').add(Status(200, headers, LOGIN_PAGE), path='/manifests/')
+        path.write_text(f'FROM {server.host}/team/app@{digest}\n')
+        args = ['--cache-dir', tmp_path / 'cache', '--insecure-registry', server.host, '--verify', '--check', path]
+        first = run_main(capsys, pin.main, args)
+        second = run_main(capsys, pin.main, args)
+    for outcome in (first, second):  # never "exists", and never cached as such
+        assert outcome.rc == EXIT_ERROR, outcome
+        assert 'exists' not in outcome.out
+        assert_one_error(outcome, str(path), server.host)

@@ -207,11 +207,21 @@ class Client:
         return False
 
     def exists(self, ref: Reference, digest: str) -> bool:
-        """Whether the repository still serves the manifest ``digest`` (HEAD)."""
+        """Whether the repository still serves the manifest ``digest``.
+
+        A HEAD counts only with a manifest media type and a matching
+        ``Docker-Content-Digest`` (a proxy answers 200 ``text/html`` for
+        anything); otherwise the manifest is fetched and checked against the
+        digest, and an answer that is not it is an error, not "exists".
+        """
         ep = endpoint(ref.registry, self.options)
         repo = ep.prefix + ref.repository
         try:
-            self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{digest}', ref._replace(digest=digest))
+            resp = self._get(ep, repo, 'HEAD', f'/v2/{repo}/manifests/{digest}', ref._replace(digest=digest))
+            media_type = (resp.header('Content-Type') or '').split(';')[0].strip()
+            if media_type in MANIFEST_TYPES and resp.header('Docker-Content-Digest') == digest:
+                return True
+            self.manifest(ref, digest)  # the proof by content: hashed, and parsed as a manifest
         except NotFound:
             return False
         return True
