@@ -246,7 +246,7 @@ class Updater:
         # one (a fresh CI cache, pins made by plain runs) it may be a source date, however old
         for evidence, created in self._created(ref, new) if replaced_seen is not None else ():
             when = parse_time(created)
-            if when is None or when > self.settle.now or when < replaced_seen:
+            if when is None or when > self.settle.now or when < (replaced_seen or 0.0):
                 continue  # older than the image it replaces: a source date, not a build date
             return self.settle.now - when, evidence
         seen = self.first_seen(ref, new)
