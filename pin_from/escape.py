@@ -73,6 +73,26 @@ def terminal(text: str) -> str:
     return _UNSAFE_RE.sub(lambda m: _escape_char(m.group()), text)
 
 
+def file_name(path: str | None) -> str | None:
+    """A file name as text any JSON or SARIF consumer accepts: itself when it is
+    valid Unicode, else its bytes percent-encoded (a non-UTF-8 name holds lone
+    surrogates, which UTF-8 cannot encode). SARIF URIs percent-encode every
+    name by the same rule (:func:`uri_path`)."""
+    if path is None or not _SURROGATE_RE.search(path):
+        return path
+    return uri_path(path)
+
+
+def uri_path(path: str) -> str:
+    """``path``'s bytes (as the OS has them) percent-encoded for a URI; ``/`` kept."""
+    import os
+    import urllib.parse
+    return urllib.parse.quote(os.fsencode(path), safe='/')
+
+
+_SURROGATE_RE = re.compile('[\ud800-\udfff]')
+
+
 def _cut(text: str, limit: int) -> str:
     """At most ``limit`` characters of ``text``, the last one ``…`` if it was cut."""
     return text if len(text) <= limit else text[:max(0, limit - 1)] + ELLIPSIS

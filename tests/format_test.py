@@ -3,6 +3,8 @@ real registry fixture and real official-images files, validated against the sche
 from __future__ import annotations
 
 import json
+import os
+import urllib.parse
 from pathlib import Path
 
 import jsonschema
@@ -301,3 +303,24 @@ def test_json_when_the_library_cannot_be_read(tmp_path, capsys, monkeypatch):
     assert result['status'] == 'error' and 'cannot reach 127.0.0.1:9' in result['reason']
     (error,) = document['errors']
     assert error['file'] is None and error['message'].startswith('cannot read the official-images library')
+
+
+@pytest.mark.parametrize('where', ('inside', 'outside'))
+def test_a_non_utf8_file_name_is_percent_encoded_in_sarif_and_json(tmp_path, capsys, monkeypatch, where):
+    """SARIF died on such a name (UnicodeEncodeError) and printed nothing (issue 18, item 12); JSON held lone
+    surrogates. One rule for both: the name's bytes, percent-encoded."""
+    work = tmp_path / 'work'
+    work.mkdir()
+    base = work if where == 'inside' else tmp_path
+    name = os.fsdecode(b'caf\xe9 \xff.Dockerfile')
+    (base / name).write_text('FROM python:3.7-slim\n')
+    monkeypatch.chdir(work)
+    arg = name if where == 'inside' else str(base / name)
+    assert check('--format', 'sarif', arg) == 1
+    (result,) = sarif_log(capsys)['runs'][0]['results']
+    uri = result['locations'][0]['physicalLocation']['artifactLocation']['uri']
+    expected = 'caf%E9%20%FF.Dockerfile'
+    assert uri == expected if where == 'inside' else uri == 'file://' + urllib.parse.quote(str(tmp_path)) + '/' + expected
+    assert check('--format', 'json', arg) == 1
+    (found,) = results_document(capsys)['results']
+    assert found['file'].endswith(expected) and '\\ud' not in json.dumps(found)

@@ -13,6 +13,7 @@ from typing import Mapping
 from typing import TYPE_CHECKING
 
 from pin_from import __version__
+from pin_from.escape import file_name
 from pin_from.files import edit
 from pin_from.render.output import Error
 from pin_from.render.output import Json
@@ -76,7 +77,7 @@ def decided(loaded: Loaded, decisions: Iterable[edit.Decision]) -> list[Result]:
 
 def _result(result: Result) -> dict[str, Json]:
     ret: dict[str, Json] = {
-        'file': result.path,
+        'file': file_name(result.path),
         'line': result.line,
         'columns': None if result.columns is None else {'start': result.columns[0], 'end': result.columns[1]},
         'image': result.image,
@@ -97,7 +98,7 @@ def _result(result: Result) -> dict[str, Json]:
 
 
 def _error(error: Error) -> dict[str, Json]:
-    return {'file': error.path, 'line': error.line, 'message': error.message}
+    return {'file': file_name(error.path), 'line': error.line, 'message': error.message}
 
 
 def ordered(results: list[Result]) -> list[Result]:

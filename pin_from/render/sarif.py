@@ -11,7 +11,6 @@ working directory (the repository root under pre-commit and in CI) under
 from __future__ import annotations
 
 import os
-import urllib.parse
 from pathlib import Path
 from typing import NamedTuple
 from typing import Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pin_from import __version__
 from pin_from.escape import terminal
+from pin_from.escape import uri_path
 from pin_from.render.output import Error
 from pin_from.render.output import Lifecycle
 from pin_from.render.output import Result
@@ -95,8 +95,8 @@ def uri(path: str) -> tuple[str, str | None]:
     absolute = os.path.abspath(path)
     relative = os.path.relpath(absolute)
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        return Path(absolute).as_uri(), None
-    return urllib.parse.quote(Path(relative).as_posix()), SRCROOT
+        return 'file://' + uri_path(Path(absolute).as_posix()), None
+    return uri_path(Path(relative).as_posix()), SRCROOT
 
 
 def _location(path: str | None, line: int | None, columns: tuple[int, int] | None) -> dict[str, Json]:
