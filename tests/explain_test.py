@@ -60,6 +60,7 @@ EXPECTED = textwrap.dedent('''\
 
     **Source**
 
+    - unverified provenance: what whoever pushed these images claims about their source (no signature verified it)
     - old: `https://github.com/nginxinc/docker-nginx` at `0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f` built `2014-09-01T10:00:00.000000000Z`
     - new: `https://github.com/nginxinc/docker-nginx` at `9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b` built `2014-09-21T10:00:00.000000000Z`
     - compare: https://github.com/nginxinc/docker-nginx/compare/0f3f4e3b0c1f1f4e1a6d2b1c9e8f7a6b5c4d3e2f...9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b
@@ -150,6 +151,10 @@ def test_hostile_package_names_cannot_break_out():
     ('https://github.com/o/r', 'https://github.com/o/other', None),
     ('https://gitlab.com/o/r', 'https://gitlab.com/o/r', None),
     ('https://github.com/o/r/../../x', 'https://github.com/o/r/../../x', None),
+    ('https://github.com/o/..', 'https://github.com/o/..', None),
+    # a homoglyph owner (Cyrillic і): \w would take it, a link would look like nginxinc's (issue 18, item 9)
+    ('https://github.com/ng\u0456nxinc/docker-nginx', 'https://github.com/ng\u0456nxinc/docker-nginx', None),
+    ('https://github.com/nginxinc/d\u043ecker-nginx', 'https://github.com/nginxinc/d\u043ecker-nginx', None),
 ])
 def test_compare_link(old, new, expected):
     assert compare_link(Provenance(old, 'abc1234', None), Provenance(new, 'def5678', None)) == expected

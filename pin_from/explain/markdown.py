@@ -20,7 +20,12 @@ MAX_PACKAGE_LINES = 200  # lines of "All package changes" per image; the rest co
 MAX_FINDINGS = 50  # fixed, and introduced, vulnerabilities listed per image; the rest counted
 NO_ATTESTATIONS = 'no attestations: packages, source and vulnerabilities unknown'
 FIELD = 120  # characters of one value in the report
-_GITHUB = re.compile(r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[#?].*)?/?$')
+# ASCII names only: \w is Unicode, and a homoglyph owner (ngіnxinc, a Cyrillic і) must get no link
+_GITHUB = re.compile(
+    r'^(?:https://|git@|git://|ssh://git@)github\.com[:/]([A-Za-z0-9-]{1,39})/([A-Za-z0-9_.-]{1,100}?)(?:\.git)?'
+    r'(?:[#?].*)?/?$')
+UNVERIFIED = ('- unverified provenance: what whoever pushed these images claims about their source '
+              '(no signature verified it)')
 _COMMIT = re.compile(r'^[0-9a-f]{7,64}$')
 
 
@@ -107,7 +112,9 @@ def packages_section(sides: Sides) -> list[str]:
 
 def _github(repository: Optional[str]) -> Optional[tuple[str, str]]:
     match = _GITHUB.match(repository or '')
-    return (match.group(1), match.group(2)) if match else None
+    if match is None or not match.group(2).strip('.'):
+        return None  # not a GitHub repository, or '..'
+    return match.group(1), match.group(2)
 
 
 def compare_link(old: Provenance, new: Provenance) -> Optional[str]:
@@ -135,7 +142,7 @@ def source_section(sides: Sides, library: Sequence[str] = ()) -> list[str]:
     if missing is not None or sides.old.provenance is None or sides.new.provenance is None:
         return lines + [('- ' if library else '') + (missing or 'no provenance')]
     old, new = sides.old.provenance, sides.new.provenance
-    lines += [f'- {_source_line("old", old)}', f'- {_source_line("new", new)}']
+    lines += [UNVERIFIED, f'- {_source_line("old", old)}', f'- {_source_line("new", new)}']
     link = compare_link(old, new)
     if link is not None:
         lines.append(f'- compare: {link}')
