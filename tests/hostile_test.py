@@ -699,3 +699,21 @@ def test_16_verify_believes_only_a_manifest_with_its_digest(tmp_path, capsys, an
         assert outcome.rc == EXIT_ERROR, outcome
         assert 'exists' not in outcome.out
         assert_one_error(outcome, str(path), server.host)
+
+
+# --- 4 (issue 18). a YAML file of millions of nodes -----------------------------------------
+
+@pytest.mark.parametrize('kind', ('compose.yaml', 'deployment.yaml'))
+def test_18_4_a_yaml_file_of_millions_of_nodes_is_one_line_in_bounded_memory(tmp_path, kind):
+    """8 MiB of ``x: [a,a,a,...]`` (4 million scalars) ended in MemoryError: its node graph needs gigabytes."""
+    head = 'apiVersion: v1\nkind: Pod\nimage: x\n' if kind == 'deployment.yaml' else ''
+    text = (head + 'x: [' + ','.join(['a'] * 4_000_000) + ']\n').encode()
+    path = write(tmp_path / kind, text)
+    argv = [script('pin-from'), '--offline', '-v', str(path)]
+    outcome = run_bounded(Scenario(argv, isolated_env(tmp_path / 'env'), path, text, (str(path),), 60.0))
+    assert path.read_bytes() == text
+    if kind == 'compose.yaml':
+        assert_one_error(outcome, str(path), 'more than 1,000,000 YAML nodes')
+    else:  # a plain .yaml file is only said with -v: it may not be Kubernetes at all
+        assert outcome.rc == 0 and 'Traceback' not in outcome.err, outcome
+        assert 'more than 1,000,000 YAML nodes' in outcome.out + outcome.err

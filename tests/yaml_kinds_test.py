@@ -577,3 +577,22 @@ def test_scratch_is_not_an_image_in_yaml_either():
     scan = yaml_kinds.scan('services:\n  a:\n    image: scratch\n  b:\n    image: busybox:1\n', 'compose')
     assert [s.text for s in scan.sites] == ['busybox:1']
     assert [(s.line, s.text, s.reason) for s in scan.skips] == [(3, 'scratch', 'scratch is not an image')]
+
+
+def test_too_many_nodes_is_one_problem_before_any_graph_is_built(loader, monkeypatch):
+    """Issue 18, item 4 (at a lowered cap; the real one is tested under a memory limit in hostile_test)."""
+    monkeypatch.setattr(yaml_kinds, 'MAX_NODES', 1000)
+    text = 'services:\n  a:\n    image: a:1\nx: [' + ','.join(['a'] * 1000) + ']\n'
+    [problem] = scan(text, 'compose', loader).problems
+    assert (problem.line, problem.reason) == (1, 'more than 1,000 YAML nodes; not read (a memory bomb?)')
+    assert len(sites(text.replace(','.join(['a'] * 1000), 'a'), 'compose', loader)) == 1
+    found = scan('apiVersion: v1\nkind: Pod\nimage: x\ny: [' + ','.join(['a'] * 1000) + ']\n', 'yaml', loader)
+    assert [s.reason for s in found.skips] == ['more than 1,000 YAML nodes; not read (a memory bomb?)']
+    assert not found.problems
+
+
+def test_a_kubernetes_file_nested_too_deeply_is_said_not_silent(loader):
+    """Minor item of issue 18: it was ignored silently, even with -v."""
+    text = 'apiVersion: v1\nkind: Pod\nspec:\n  image: a:1\n  x: ' + '[' * 5000 + ']' * 5000 + '\n'
+    found = scan(text, 'yaml', loader)
+    assert [s.reason for s in found.skips] == ['nested too deeply to follow'] and not found.problems

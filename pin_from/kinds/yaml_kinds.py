@@ -101,6 +101,7 @@ def char_offsets(text: str, unit: str) -> Callable[[int], int]:
 
 
 _LOADER: Loader | None = None
+MAX_NODES = 1_000_000  # scalars, sequences and mappings in one file: about 300 MB once composed
 
 
 def _default() -> Loader:
@@ -122,6 +123,8 @@ def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
     loader = loader or _default()
     bom = 1 if text.startswith('\ufeff') else 0  # loaders disagree on counting it
     try:
+        if _too_many_nodes(text[bom:], loader):
+            return _refused(text, kind, f'more than {MAX_NODES:,} YAML nodes; not read (a memory bomb?)')
         docs = list(yaml.compose_all(text[bom:], Loader=loader))
     except (yaml.YAMLError, RecursionError) as e:
         return _unparsable(text, kind, e)
@@ -134,11 +137,35 @@ def scan(text: str, kind: str, loader: Loader | None = None) -> Scan:
         reason = 'nested too deeply to follow'
     else:
         return walker.finish()
+    return _refused(text, kind, reason)
+
+
+def _too_many_nodes(text: str, loader: Loader) -> bool:
+    """Whether ``text`` holds more than :data:`MAX_NODES` nodes, counted on the
+    event stream (one event at a time) before any node graph is built. A node
+    takes at least one character, so only a text longer than that is counted."""
+    if len(text) <= MAX_NODES:
+        return False
+    count = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            count += 1
+            if count > MAX_NODES:
+                return True
+    return False
+
+
+def _refused(text: str, kind: str, reason: str) -> Scan:
+    """A file too large or deep to follow: one problem; a skip (said with -v) for a plain .yaml file."""
+    if kind == 'yaml':
+        return Scan((), (Skip(1, _line_text(text, 1), reason),), ())
     return Scan((), (), (Problem(1, '', reason),))
 
 
 def _unparsable(text: str, kind: str, e: Exception) -> Scan:
     """A named kind that is not YAML is a problem; a template is a skip; else nothing."""
+    if kind == 'yaml' and (isinstance(e, RecursionError) or 'maximum nesting depth' in str(e)):  # libyaml's limit
+        return _refused(text, kind, 'nested too deeply to follow')
     if kind == 'yaml':
         return _template_skip(text) if '{{' in text else Scan((), (), ())
     line, reason = _error_line(text, e)
