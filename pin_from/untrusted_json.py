@@ -42,7 +42,8 @@ def _constant(name: str) -> Any:
 
 
 def _size(n: int) -> str:
-    return f'{n / 1_000_000:g} MB' if n >= 1_000_000 else f'{n:,} bytes'
+    from pin_from.limits import size_text
+    return size_text(n)
 
 
 def loads(

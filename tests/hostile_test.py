@@ -717,3 +717,17 @@ def test_18_4_a_yaml_file_of_millions_of_nodes_is_one_line_in_bounded_memory(tmp
     else:  # a plain .yaml file is only said with -v: it may not be Kubernetes at all
         assert outcome.rc == 0 and 'Traceback' not in outcome.err, outcome
         assert 'more than 1,000,000 YAML nodes' in outcome.out + outcome.err
+
+
+def test_18_minor_the_body_cap_is_said_in_the_unit_the_readme_uses():
+    """An endless attestation body was cut at 32 MB, and the message said 30 MiB."""
+    from pin_from.explain import attested
+    from pin_from.registry.http import BodyError, Http
+    with hostile() as server:
+        server.add(Endless({'Content-Type': 'application/vnd.in-toto+json'}, b'{"x": "'), path='/blobs/')
+        session = Http(timeout=5)
+        try:
+            with pytest.raises(BodyError, match='^an answer larger than 32 MB$'):
+                session.request('GET', f'{server.url}/v2/a/blobs/sha256:{"0" * 64}', cap=attested.MAX_STATEMENT)
+        finally:
+            session.close()

@@ -210,7 +210,8 @@ def read_capped(raw: Any, encoding: str | None, cap: int) -> bytes:
 
 
 def _size(n: int) -> str:
-    return f'{n // (1024 * 1024)} MiB' if n >= 1024 * 1024 else f'{n // 1024} KiB'
+    from pin_from.limits import size_text
+    return size_text(n)
 
 
 # -- the session -----------------------------------------------------------
