@@ -96,6 +96,7 @@ def test_mode_is_kept(cache_dir, dockerfile, mode):
 
 @pytest.mark.parametrize('relative', (True, False))
 def test_symlink_is_kept_and_its_target_edited(cache_dir, tmp_path, relative):
+    (tmp_path / '.git').mkdir()  # a link may lead anywhere inside its repository (issue 18, item 15)
     real = tmp_path / 'common' / 'base.Dockerfile'
     real.parent.mkdir()
     real.write_bytes(SOURCE.encode())

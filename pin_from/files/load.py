@@ -2,13 +2,20 @@
 
 Only regular files are read (a FIFO or a device given as a file is refused
 before a byte is read), at most :data:`MAX_FILE` bytes. Text must be UTF-8 (a
-BOM stays, as U+FEFF, so it round-trips). What a file holds comes back as a
+BOM stays, as U+FEFF, so it round-trips). A file reached through a symlink
+is read only when its target stays inside the repository (the work tree
+holding the path; outside one, the working directory or the path's own
+directory): a link to a file
+outside, or to ``/proc/self/environ``, is refused before a byte is read, and
+is never written. Problems in a file reached through a symlink quote none of
+its text. What a file holds comes back as a
 :class:`Loaded` value, and what is wrong with it as :class:`Finding` values:
 nothing here prints.
 """
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from typing import AbstractSet
@@ -38,6 +45,7 @@ class Loaded(NamedTuple):
     text: str
     scan: Scan
     kind: str
+    linked: bool = False  # reached through a symlink: its problems quote no text
 
 
 class Finding(NamedTuple):
@@ -99,6 +107,44 @@ def _read_fd(fd: int, expected: int, limit: int) -> bytes:
     return b''.join(chunks)
 
 
+@functools.lru_cache(maxsize=4096)
+def _real_dir(directory: str) -> str:
+    return os.path.realpath(directory)
+
+
+@functools.lru_cache(maxsize=1024)
+def _root(directory: str) -> str:
+    """The work tree holding ``directory`` (the nearest parent with ``.git``), else ``directory``."""
+    here = directory
+    while not os.path.lexists(os.path.join(here, '.git')):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return directory
+        here = parent
+    return here
+
+
+def through_symlink(path: str) -> bool:
+    """Whether ``path`` is reached through a symlink (of the file or a directory
+    on its way); :class:`FileError` if its target leaves the repository (outside
+    one: the working directory, for a path under it, else the path's own
+    directory). One lstat per file, one realpath per directory."""
+    absolute = os.path.abspath(path)
+    directory = os.path.dirname(absolute)
+    if _real_dir(directory) == directory and not os.path.islink(absolute):
+        return False
+    root = _root(directory)
+    where = 'the repository'
+    if not os.path.lexists(os.path.join(root, '.git')):  # no repository: the working directory, else its own
+        cwd = os.getcwd()
+        root, where = (cwd, 'the working directory') if absolute.startswith(cwd.rstrip(os.sep) + os.sep) else (
+            directory, 'its directory')
+    real_root = os.path.realpath(root)
+    if not os.path.realpath(absolute).startswith(real_root.rstrip(os.sep) + os.sep):
+        raise FileError(f'is a symlink to a file outside {where}; not read, left alone')
+    return True
+
+
 def _os_reason(e: OSError, verb: str) -> str:
     if e.errno == errno.ENOSPC:
         return f'{verb}: disk full'
@@ -117,6 +163,7 @@ def decode(data: bytes) -> str:
 def load(path: str, data: bytes | None = None, kind: str | None = None) -> Loaded:
     """Read (unless ``data`` is given), decode and scan one file as ``kind``
     (by default, the kind its name says). Raises FileError."""
+    linked = through_symlink(path)
     if data is None:
         data = read_regular(path, MAX_FILE)
     text = decode(data)
@@ -124,21 +171,22 @@ def load(path: str, data: bytes | None = None, kind: str | None = None) -> Loade
         kind = kinds.kind_for(path)
         if kind is None:
             raise FileError(NO_KIND)
-    return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind)
+    return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind, linked)
 
 
 def load_memoised(path: str, memo: Memo, kind: str) -> Loaded:
     """The file, with only the sites that still need pinning when the memo knows its content."""
     from pin_from.files.memo import from_rows
+    linked = through_symlink(path)
     data = read_regular(path, MAX_FILE)
     found = memo.recall(kind, data)
     if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
-        return Loaded(path, data, '', Scan((), (), ()), kind)
+        return Loaded(path, data, '', Scan((), (), ()), kind, linked)
     if found is not None:
         text = decode(data)
         scan = from_rows(found, text)
         if scan is not None:
-            return Loaded(path, data, text, scan, kind)
+            return Loaded(path, data, text, scan, kind, linked)
     loaded = load(path, data, kind)
     memo.remember(kind, data, loaded.scan)
     return loaded
@@ -146,7 +194,7 @@ def load_memoised(path: str, memo: Memo, kind: str) -> Loaded:
 
 def findings(loaded: Loaded, verbose: bool) -> list[Finding]:
     """A file's problems (errors) and, with -v, its skips."""
-    ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}' if p.text else p.reason, True)
+    ret = [Finding(loaded.path, p.line, f'{p.text}: {p.reason}' if p.text and not loaded.linked else p.reason, True)
            for p in loaded.scan.problems]
     if verbose:
         ret += [Finding(loaded.path, s.line, f'skipped {s.text}: {s.reason}', False) for s in loaded.scan.skips]

@@ -8,14 +8,18 @@ import stat
 from pin_from.errors import FileError
 from pin_from.files.load import MAX_FILE
 from pin_from.files.load import read_regular
+from pin_from.files.load import through_symlink
 
 
 def write_atomic(path: str, data: bytes, expected: bytes) -> None:
     """Replace ``path``'s content with ``data`` via a temporary file + rename.
 
-    A symlink is kept and its target is edited. The mode is kept. If the file
+    A symlink is kept and its target is edited, when that target is inside
+    the repository (see :func:`pin_from.files.load.through_symlink`; checked
+    again here, in case the link moved). The mode is kept. If the file
     changed since it was read (``expected``), nothing is written.
     """
+    through_symlink(path)
     target = os.path.realpath(path)
     directory = os.path.dirname(target) or '.'
     try:
