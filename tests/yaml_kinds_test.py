@@ -596,3 +596,17 @@ def test_a_kubernetes_file_nested_too_deeply_is_said_not_silent(loader):
     text = 'apiVersion: v1\nkind: Pod\nspec:\n  image: a:1\n  x: ' + '[' * 5000 + ']' * 5000 + '\n'
     found = scan(text, 'yaml', loader)
     assert [s.reason for s in found.skips] == ['nested too deeply to follow'] and not found.problems
+
+
+@pytest.mark.parametrize('order', ('runner-first', 'builder-first'))
+def test_an_anchor_shared_by_a_pulled_and_a_built_service_is_left_alone(loader, order):
+    """Issue 18, item 14: pinning it would pin the image name the builder builds."""
+    runner, builder = '  runner: {<<: *base}\n', '  builder: {<<: *base, build: .}\n'
+    services = runner + builder if order == 'runner-first' else builder + runner
+    text = 'x-base: &base {image: "nginx:1"}\nservices:\n' + services
+    found = scan(text, 'compose', loader)
+    assert not found.sites
+    assert [(s.line, s.reason) for s in found.skips] == [
+        (1, 'names the image this service builds (build:); it is not pulled')]
+    plain = 'x-base: &base {image: "nginx:1"}\nservices:\n' + runner + '  other: {<<: *base}\n'
+    assert sites(plain, 'compose', loader) == [(1, 'compose-service', 'nginx:1')]

@@ -344,9 +344,12 @@ class _Walker:
         return self.ignored(start, start)
 
     def finish(self) -> Scan:
+        # a value any built service names (an anchor shared with a pulled one) is that service's own
+        # image name: left alone, whichever service comes first
+        built = {id(node) for _, _, node, kind, _ in self.found if kind == BUILT}
         for _, _, node, kind, scheme in sorted(self.found, key=lambda f: f[:2]):
             if self.first_visit(node, 'image'):
-                self.judge(node, kind, scheme)
+                self.judge(node, BUILT if id(node) in built else kind, scheme)
         return self.result()
 
     def judge(self, node: Node, kind: str, scheme: str) -> None:
