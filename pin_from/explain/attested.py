@@ -118,10 +118,25 @@ class Explainer:
         self.cap = MAX_STATEMENT if cap is None else cap
 
     def explain(self, moves: Sequence[Moved], platform: Platform) -> list[Explanation]:
+        from pin_from.explain import versions
+        from pin_from.explain.packages import diff_packages
         all_sides = [
             Sides(read_side(self.inspector, m.ref, m.old, platform, self.cap),
                   read_side(self.inspector, m.ref, m.new, platform, self.cap))
             for m in moves
         ]
         source = None if self.source is None else _Once(self.source, _queries(all_sides))
-        return [Explanation(sides, vulnerabilities(sides, source)) for sides in all_sides]
+        if source is not None:  # asked before the deadline starts: the network is not ordering
+            try:
+                source.candidates([])
+            except OsvError:
+                pass  # kept by _Once: each side's section says it
+        versions.start_deadline()  # ordering versions (packages and OSV ranges) is bounded in time
+        try:
+            ret = []
+            for sides in all_sides:
+                diff_packages(sides.old.packages or (), sides.new.packages or ())  # ordered now, memoised
+                ret.append(Explanation(sides, vulnerabilities(sides, source)))
+            return ret
+        finally:
+            versions.stop_deadline()

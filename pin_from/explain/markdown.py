@@ -13,6 +13,7 @@ from typing import NamedTuple, Optional, Sequence, Union
 from pin_from.explain.attestations import Attestations, Provenance
 from pin_from.escape import code_span
 from pin_from.explain.osv import Finding, OsvError, OsvUnavailable, Source, VulnDiff, vulnerability_diff
+from pin_from.explain import versions
 from pin_from.explain.packages import Change, PackageDiff, diff_packages
 
 BODY_UPGRADES = 20
@@ -100,6 +101,9 @@ def packages_section(sides: Sides) -> list[str]:
         return lines + [missing]
     diff = diff_packages(sides.old.packages or (), sides.new.packages or ())
     lines.append(_counts(diff))
+    if versions.late():
+        lines += ['', f"Explanation cut short: versions not ordered within the explain step's "
+                      f'{versions.ORDER_SECONDS:g} s deadline are listed as changed']
     if diff.upgraded:
         lines.append('')
         lines += [_change_line(c) for c in diff.upgraded[:BODY_UPGRADES]]

@@ -26,6 +26,7 @@ from pin_from import untrusted_json
 from pin_from.explain.attestations import Package
 from pin_from.errors import PinFromError
 from pin_from.explain.purl import Purl, parse_purl
+from pin_from.explain import versions
 from pin_from.explain.versions import BY_ECOSYSTEM, Scheme, Version, parse
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ MAX_ZIP_TOTAL = 4_000_000_000  # uncompressed bytes read from one zip
 MAX_ZIP_MEMBERS = 1_000_000
 MAX_ANSWER = 32_000_000  # bytes of one API answer
 MAX_IDS = 5_000  # records fetched from the API in one comparison
+MAX_CHECKS = 1_000_000  # (version, affected entry) checks in one comparison: versions x records
+MAX_FILES = 1_000_000  # files in an OSV directory
+MAX_KEPT = 100_000  # records of the wanted packages kept from a directory
+MAX_RANGES = 1_000_000  # ranges in the records kept
 BATCH = 1_000  # OSV's querybatch limit
 MAX_PAGES = 10
 MAX_ID = 128
@@ -258,16 +263,31 @@ def _scheme(eco: str, kind: str) -> Optional[Scheme]:
 _Event = tuple[str, str, Optional[Version]]  # kind, text, parsed (None: introduced "0")
 
 
-def _in_range(scheme: Scheme, version: str, events: Sequence[tuple[str, str]]) -> tuple[bool, Optional[str]]:
-    """OSV's evaluation of one range: (affected, first fixed version above)."""
-    current = parse(scheme, version)
-    if current is None:
-        return False, None
+_KEYED: dict[tuple[Scheme, tuple[tuple[str, str], ...]], tuple[_Event, ...]] = {}
+
+
+def _keyed(scheme: Scheme, events: tuple[tuple[str, str], ...]) -> tuple[_Event, ...]:
+    """A range's events, parsed and in order: once per range, whatever the number of versions."""
+    memo_key = (scheme, events)
+    if memo_key in _KEYED:
+        return _KEYED[memo_key]
+    late = versions.late()
     keyed: list[_Event] = [
         (kind, text, None if text == '0' else parse(scheme, text)) for kind, text in events
     ]
     keyed = [e for e in keyed if e[2] is not None or (e[0] == 'introduced' and e[1] == '0')]
     keyed.sort(key=functools.cmp_to_key(_event_order))
+    if versions.late() == late and len(_KEYED) < 65_536:  # not when the deadline cut it short
+        _KEYED[memo_key] = tuple(keyed)
+    return tuple(keyed)
+
+
+def _in_range(scheme: Scheme, version: str, events: tuple[tuple[str, str], ...]) -> tuple[bool, Optional[str]]:
+    """OSV's evaluation of one range: (affected, first fixed version above)."""
+    current = parse(scheme, version)
+    if current is None:
+        return False, None
+    keyed = _keyed(scheme, events)
     affected = False
     for kind, _, at in keyed:
         if kind == 'introduced' and (at is None or current >= at):
@@ -300,22 +320,52 @@ def affects(entry: Affected, query: Query) -> tuple[bool, Optional[str]]:
     return listed, None
 
 
-def findings(queries: Iterable[Query], advisories: Sequence[Advisory]) -> dict[tuple[str, str], Finding]:
-    """(advisory id, package) -> finding, for every query an advisory affects."""
-    found: dict[tuple[str, str], Finding] = {}
-    by_name: dict[tuple[str, str], list[tuple[Advisory, Affected]]] = {}
+_Index = dict[tuple[str, str], list[tuple[Advisory, Affected]]]
+_Hit = tuple[Advisory, Affected, Optional[str]]
+
+
+def _index(advisories: Sequence[Advisory]) -> _Index:
+    """The affected entries by (ecosystem, package name): a version meets only its own package's."""
+    by_name: _Index = {}
     for advisory in advisories:
         for entry in advisory.affected:
             by_name.setdefault((entry.ecosystem, entry.name), []).append((advisory, entry))
-    for query in sorted(set(queries)):
-        for advisory, entry in by_name.get((query.ecosystem, query.name), ()):
+    return by_name
+
+
+def _hits(queries: Iterable[Query], index: _Index) -> dict[Query, list[_Hit]]:
+    """The entries affecting each query, each query checked once; at most :data:`MAX_CHECKS` checks."""
+    wanted = sorted(set(queries))
+    checks = sum(len(index.get((q.ecosystem, q.name), ())) for q in wanted)
+    if checks > MAX_CHECKS:
+        raise OsvError(f'over {MAX_CHECKS:,} version checks (versions x advisories); not compared')
+    ret: dict[Query, list[_Hit]] = {}
+    for query in wanted:
+        found = []
+        for advisory, entry in index.get((query.ecosystem, query.name), ()):
             hit, fixed = affects(entry, query)
-            if hit and (advisory.id, query.name) not in found:
+            if hit:
+                found.append((advisory, entry, fixed))
+        ret[query] = found
+    return ret
+
+
+def _findings(queries: Iterable[Query], hits: dict[Query, list[_Hit]]) -> dict[tuple[str, str], Finding]:
+    found: dict[tuple[str, str], Finding] = {}
+    for query in sorted(set(queries)):
+        for advisory, entry, fixed in hits[query]:
+            if (advisory.id, query.name) not in found:
                 severity = entry.severity or advisory.severity
                 found[advisory.id, query.name] = Finding(
                     advisory.id, advisory.aliases, severity, query.name, query.version, fixed,
                 )
     return found
+
+
+def findings(queries: Iterable[Query], advisories: Sequence[Advisory]) -> dict[tuple[str, str], Finding]:
+    """(advisory id, package) -> finding, for every query an advisory affects."""
+    queries = list(queries)
+    return _findings(queries, _hits(queries, _index(advisories)))
 
 
 def _queries(packages: Iterable[Package]) -> set[Query]:
@@ -326,7 +376,8 @@ def vulnerability_diff(old: Sequence[Package], new: Sequence[Package], source: S
     """Advisories fixed and introduced going from ``old`` to ``new`` packages."""
     before_q, after_q = _queries(old), _queries(new)
     advisories = source.candidates(sorted(before_q | after_q))
-    before, after = findings(before_q, advisories), findings(after_q, advisories)
+    hits = _hits(before_q | after_q, _index(advisories))  # a version in both images is checked once
+    before, after = _findings(before_q, hits), _findings(after_q, hits)
     return VulnDiff(
         tuple(before[k] for k in sorted(before.keys() - after.keys())),
         tuple(after[k] for k in sorted(after.keys() - before.keys())),
@@ -381,7 +432,13 @@ class DirectorySource:
             return [self.path]
         if not self.path.is_dir():
             raise OsvError(f'{self.path}: no such OSV directory or zip')
-        return sorted(p for p in self.path.rglob('*') if p.suffix in ('.json', '.zip') and p.is_file())
+        files = []
+        for p in self.path.rglob('*'):
+            if p.suffix in ('.json', '.zip') and p.is_file():
+                files.append(p)
+                if len(files) > MAX_FILES:
+                    raise OsvError(f'{self.path}: over {MAX_FILES:,} files')
+        return sorted(files)
 
     def _raw(self) -> Iterator[bytes]:
         for path in self._files():
@@ -390,10 +447,15 @@ class DirectorySource:
     def candidates(self, queries: Sequence[Query]) -> list[Advisory]:
         wanted = {(q.ecosystem, q.name) for q in queries}
         found = []
+        ranges = 0
         for data in self._raw():
             advisory = _load(data)
             if advisory and any((a.ecosystem, a.name) in wanted for a in advisory.affected):
                 found.append(advisory)
+                ranges += sum(len(a.ranges) for a in advisory.affected)
+                if len(found) > MAX_KEPT or ranges > MAX_RANGES:
+                    raise OsvError(f'{self.path}: over {MAX_KEPT:,} records or {MAX_RANGES:,} ranges '
+                                   'for the packages compared')
         return found
 
 
