@@ -19,7 +19,6 @@ not read.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 from typing import NamedTuple
 from typing import TYPE_CHECKING
@@ -50,6 +49,7 @@ MAX_BUNDLE = 256 * 1024
 MAX_PAYLOAD = 64 * 1024
 MAX_LEGACY = 16
 MAX_FIELD = 64 * 1024  # an annotation value (a base64 signature, a PEM certificate)
+MAX_JSON = 4 * 1024 * 1024  # any JSON document read here (pages and bundles are capped lower where fetched)
 
 
 _CUT = f'the referrers list has over {MAX_REFERRERS} entries; read the first {MAX_REFERRERS}'
@@ -95,13 +95,11 @@ def _str(value: object, limit: int = 1024) -> str | None:
 
 
 def _json(data: bytes, what: str) -> dict[str, Any]:
+    from pin_from import untrusted_json
     try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PinFromError(f'{what} is not JSON') from None
-    if not isinstance(parsed, dict):
-        raise PinFromError(f'{what} is not a JSON object')
-    return parsed
+        return untrusted_json.loads_object(data, MAX_JSON)
+    except untrusted_json.JSONInputError as e:
+        raise PinFromError(f'{what} {e}') from None
 
 
 def tag_for(digest: str, suffix: str = '') -> str:

@@ -54,6 +54,7 @@ MAX_ENTRIES = 4
 MAX_PROOF = 64
 SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trusted_root.json')
 MAX_ROOT = 1024 * 1024
+MAX_JSON = 4 * 1024 * 1024  # any JSON document verified here (a bundle, a payload, a trusted root)
 
 
 class Invalid(PinFromError):
@@ -74,13 +75,11 @@ def _b64(value: object, what: str, limit: int = 4 * MAX_PAYLOAD) -> bytes:
 
 
 def _json(data: bytes, what: str) -> dict[str, Any]:
+    from pin_from import untrusted_json
     try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Invalid(f'{what} is not JSON') from None
-    if not isinstance(parsed, dict):
-        raise Invalid(f'{what} is not a JSON object')
-    return parsed
+        return untrusted_json.loads_object(data, MAX_JSON)
+    except untrusted_json.JSONInputError as e:
+        raise Invalid(f'{what} {e}') from None
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

@@ -238,17 +238,12 @@ def _yaml_release(release: object) -> Cycle | None:
 
 
 def load_json(data: bytes | str, what: str) -> Any:
-    """Untrusted JSON: at most MAX_JSON bytes, nesting the parser can follow.
-
-    (Small on purpose: to be merged with the one bounded-JSON helper of issue 18.)
-    """
-    import json
-    if len(data) > MAX_JSON:
-        raise EolError(f'{what}: larger than {MAX_JSON // (1024 * 1024)} MB')
+    """Untrusted JSON, through the one bounded parser (:mod:`pin_from.untrusted_json`)."""
+    from pin_from import untrusted_json
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as e:
-        raise EolError(f'{what}: not valid JSON ({str(e)[:80]})') from None
+        return untrusted_json.loads(data, MAX_JSON)
+    except untrusted_json.JSONInputError as e:
+        raise EolError(f'{what}: {e}') from None
 
 
 def parse_api(document: object, what: str) -> list[Product]:
