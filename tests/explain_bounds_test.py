@@ -70,9 +70,13 @@ def _record(i: int, name: str = 'openssl') -> osv.Advisory:
 
 
 def test_osv_ranges_are_parsed_once_not_once_per_version(monkeypatch):
-    calls = []
+    calls: list[str] = []
     real = versions.BY_ECOSYSTEM['Alpine']
-    monkeypatch.setitem(versions.BY_ECOSYSTEM, 'Alpine', lambda text: calls.append(text) or real(text))
+
+    def counting(text: str) -> versions.Version:
+        calls.append(text)
+        return real(text)
+    monkeypatch.setitem(versions.BY_ECOSYSTEM, 'Alpine', counting)
     records = [_record(i) for i in range(100)]
     queries = [Query('Alpine:v3.20', 'openssl', f'3.{v}.1-r0') for v in range(100)]
     found = findings(queries, records)
