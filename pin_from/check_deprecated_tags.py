@@ -303,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
             (2, 'usage error: a bad option value'),
             (3, 'an error kept the run from a complete answer (the library could not be read, a\n'
                 '     file could not be read); 3 wins over 1'),
+            (4, 'an unexpected exception (a bug; PIN_FROM_DEBUG=1 shows the traceback)'),
         )),
     )
     cli.add_common_options(parser)

@@ -294,6 +294,7 @@ def build_parser(prog: str = 'pin-from') -> argparse.ArgumentParser:
             (2, 'usage error: a bad option value, options that need --update'),
             (3, 'an error kept the run from a complete answer (a lookup failed, a file could not be\n'
                 '     read or written); 3 wins over 1'),
+            (4, 'an unexpected exception (a bug; PIN_FROM_DEBUG=1 shows the traceback)'),
         )),
     )
     cli.add_common_options(parser)
