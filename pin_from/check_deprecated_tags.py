@@ -46,6 +46,7 @@ class Verdict(NamedTuple):
     library: Library | None  # None: not official (no library file)
     error: PinFromError | None = None
     stale: bool = False  # from a snapshot past its age: findings are warnings
+    unknown: bool = False  # no file, in a library directory that looks partial: gone only if a notice says so
 
 
 class _Data:
@@ -59,12 +60,31 @@ class _Data:
         self.eol = eol_check.settings(opts)
         self._lock = threading.Lock()
         self._docs_snapshot: snapshot.Snapshot | None = None  # set once the docs could not be reached
+        self.library_url = opts.library_url
+        self.partial = _partial(opts.library_url)
+        self._partial_said = False
 
     def verdict(self, name: str) -> Verdict:
         try:
-            return Verdict(self.libraries.get(name), stale=self.libraries.stale(name))
+            found = self.libraries.get(name)
+            unknown = found is None and self.partial is not None
+            if unknown:
+                self._say_partial()
+            return Verdict(found, stale=self.libraries.stale(name), unknown=unknown)
         except PinFromError as e:
             return Verdict(None, e, self.libraries.stale(name))
+
+    def _say_partial(self) -> None:
+        """Once, and only when it matters (an image without a file there)."""
+        with self._lock:
+            if self._partial_said:
+                return
+            self._partial_said = True
+        count = self.partial
+        self.out.note(
+            f'--library-url {self.library_url}: {count} library file{"s" * (count != 1)} (official-images has '
+            'about 140): it looks partial; an image without a file there is not judged, unless its deprecation '
+            'notice says it is gone')
 
     def notice(self, name: str) -> Notice | None:
         """The docs' deprecation notice, fetched only for images with findings. When the docs
@@ -91,6 +111,22 @@ class _Data:
                     self._docs_snapshot = shipped
                     self.out.note(f'cannot read the deprecation notices ({e}); using {shipped.describe()}')
             return shipped.notice(name)
+
+
+PARTIAL_BELOW = 100  # library files: official-images has about 140
+
+
+def _partial(library_url: str) -> int | None:
+    """The number of files of a local library directory that looks partial, else None."""
+    if sources.is_url(library_url):
+        return None
+    import os
+    import re
+    try:
+        count = sum(1 for name in os.listdir(library_url) if re.fullmatch(r'[a-z0-9][a-z0-9._-]*', name))
+    except OSError:
+        return None
+    return count if count < PARTIAL_BELOW else None
 
 
 def _judged(site: Site) -> bool:
@@ -273,6 +309,9 @@ def _library_judgement(
     if _supported(site, verdict):
         return results.at_site(loaded, site, 'supported', tag, tag), [], cli.OK
     notice = notices[site.ref.official_name]
+    if verdict.unknown and notice is None:  # absent from a partial directory: not a verdict
+        reason = f'library/{site.ref.official_name} is not in the (partial) library directory: not judged'
+        return results.at_site(loaded, site, 'skipped', tag, None, reason), [f'{_shown(site)}: warning: {reason}'], cli.OK
     lines = _finding(site, verdict) + _notice_lines(notice)
     if verdict.stale:  # the snapshot is past its age: a tag released since may be missing from it
         lines[0] = f'warning: {lines[0]} (by an official-images snapshot older than {snapshot.MAX_AGE_DAYS} days)'

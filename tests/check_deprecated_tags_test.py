@@ -269,3 +269,19 @@ def test_env_variables_choose_the_sources(tmp_path, monkeypatch, capsys):
     path = tmp_path / 'Dockerfile'
     path.write_text('FROM openjdk:11-jre-slim-buster\n')
     assert main([str(path)]) == 0
+
+
+def test_a_partial_library_directory_is_said_and_gives_no_false_gone(tmp_path, capsys):
+    """examples/official-images/library holds 4 files: golang and nginx are not gone, just not there."""
+    from pathlib import Path
+    examples = Path(__file__).resolve().parents[1] / 'examples' / 'official-images'
+    path = tmp_path / 'Dockerfile'
+    path.write_text('FROM golang:1.22\nFROM python:2.7\nFROM openjdk:8\nFROM nginx:1.27\n')
+    assert main(['--library-url', str(examples / 'library'), '--docs-url', str(examples / 'docs'), str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert f'{path}:1: golang:1.22: warning: library/golang is not in the (partial) library directory: not judged' in out
+    assert f'{path}:4: nginx:1.27: warning: library/nginx is not in the (partial) library directory' in out
+    assert "python:2.7 is no longer supported by the official image 'python'" in out
+    assert "openjdk:8: 'openjdk' is no longer an official image" in out  # its notice says it is gone
+    assert 'no longer an official image' not in out.replace("'openjdk' is no longer an official image", '')
+    assert err.count('it looks partial') == 1
