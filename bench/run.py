@@ -679,7 +679,8 @@ class Bench:
         write_tree(tree, wl.unpinned)
         sample = run_once(self.pin_argv(wl.files, cache), tree, self.env)
         if sample.rc not in (0, 1) or tree_mismatches(tree, wl.pinned):
-            raise SystemExit('bench: filling the cache did not pin every file')
+            raise SystemExit(f'bench: filling the cache did not pin every file (exit {sample.rc}, '
+                             f'{tree_mismatches(tree, wl.pinned)} files differ; see {tree})')
         shutil.rmtree(tree)
         return cache
 

@@ -28,6 +28,10 @@ SHELL = '#!/bin/sh\ncat > Dockerfile <<EOF\nFROM alpine:3.20\nEOF\n'
     ('docker-bake.sh', None),
     ('mydockerfile', None),
     ('dockerfiles/notes', None),
+    ('Dockerfile.build', 'dockerfile'),  # a Dockerfile name wins over Quadlet's .build suffix
+    ('Containerfile.container', 'dockerfile'),
+    ('app.build', 'quadlet'),
+    ('web.container', 'quadlet'),
 ))
 def test_a_kind_comes_from_the_name_or_there_is_none(path, kind):
     assert kinds.kind_for(path) == kind

@@ -208,7 +208,9 @@ def kind_for(path: str, overrides: Overrides | Mapping[str, str] = ()) -> str | 
     found = yaml_kind(path)
     if found is not None:
         return 'kubernetes' if found == 'yaml' else found
-    return other_kind(path) or (DOCKERFILE if is_dockerfile(path) else None)
+    if is_dockerfile(path):  # before Quadlet's suffixes: Dockerfile.build is a Dockerfile
+        return DOCKERFILE
+    return other_kind(path)
 
 
 def glob_match(pattern: str, path: str) -> bool:
