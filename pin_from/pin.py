@@ -98,8 +98,10 @@ def _run(state: _Run) -> int:
     batch = files.load_all(
         opts.filenames, opts.verbose and not out.structured, memo, opts.kinds, tuple(opts.kind_globs.items()),
     )
-    for finding in batch.findings:
-        out.at(finding.path, finding.line, finding.text)
+    read = {loaded.path for loaded in batch.files}
+    for finding in batch.findings:  # a file's own findings come with its other lines, in line order
+        if finding.path not in read:
+            out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
 
     answers = state.resolve(batch.files)
@@ -115,11 +117,12 @@ def _run(state: _Run) -> int:
         answers = signed.gate(
             state.signature_rules, state.gate, batch.files, answers, named, moves, state.update)
     for loaded in batch.files:
-        status |= _edit(state, loaded, answers, moves, memo)
+        found = [f for f in batch.findings if f.path == loaded.path]
+        status |= _edit(state, loaded, answers, moves, memo, found)
     if memo is not None:
         memo.save()
     if result is not None:
-        for note in result.held if opts.verbose else ():
+        for note in result.held + result.evidence if opts.verbose else ():
             out.line(note)
         status |= _report(state, result.moves, result.held)
     return status
@@ -214,7 +217,7 @@ def _pin_platform(
 
 def _edit(
         state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome], moves: edit.Moves,
-        memo: Memo | None,
+        memo: Memo | None, found: Sequence[files.Finding] = (),
 ) -> int:
     opts, out = state.opts, state.out
     plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, opts.check)
@@ -222,19 +225,21 @@ def _edit(
         from pin_from.render import results  # json: off the steady path
         for result in results.decided(loaded, plan.decisions):
             out.result(result)
+    said = [(f.line or 0, f.text, True) for f in found]  # (line, text, a finding of the load)
     if opts.verbose:
-        for skip in plan.skipped:
-            out.said(loaded.path, skip.line, f'skipped {skip.text}: {skip.reason}')
-    for failure in plan.failures:
-        out.said(loaded.path, failure.line, f'{failure.text}: {failure.reason}')
+        said += [(skip.line or 0, f'skipped {skip.text}: {skip.reason}', False) for skip in plan.skipped]
+    said += [(failure.line or 0, f'{failure.text}: {failure.reason}', False) for failure in plan.failures]
+    if not plan.failures:  # a file with a failure stays untouched: no change is said
+        for change in plan.changes:
+            verb = ('would re-pin' if opts.check else 're-pinned') if change.repin else (
+                'would pin' if opts.check else 'pinned')
+            said.append((change.line, f'{verb} {change.old} -> {change.new}', False))
+    for line, text, loading in sorted(said, key=lambda s: s[0]):  # -v: in line order
+        (out.at if loading else out.said)(loaded.path, line or None, text)
     if plan.failures:
         return cli.FAILED  # the file stays untouched
     if not plan.changes:
         return cli.OK
-    for change in plan.changes:
-        verb = ('would re-pin' if opts.check else 're-pinned') if change.repin else (
-            'would pin' if opts.check else 'pinned')
-        out.said(loaded.path, change.line, f'{verb} {change.old} -> {change.new}')
     if opts.check:
         return cli.CHANGED
     data = plan.text.encode('utf-8')
