@@ -6,6 +6,7 @@ sightings in the cache (what a later run would find), never by sleeping.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import requests
@@ -93,6 +94,9 @@ def test_an_index_created_annotation_is_the_first_evidence(registry, repo, tmp_p
                      annotations={'org.opencontainers.image.created': two_days_ago})
     assert update(registry, cache, path, '--min-age', '1d') == 1  # two days old by its annotation
     assert path.read_text() == f'FROM {registry.host}/{repo}:v1@{new}\n'
+    # -v names the evidence that let the move through
+    out = capsys.readouterr().out
+    assert re.search(rf"moved to {new} (?:48 h|2.0 d) ago \(by its index annotation\); old enough for --min-age 24 h", out), out
     monkeypatch.setenv('PIN_FROM_MIN_AGE', '1w')  # the env variable works too, and a week is more than two days
     path.write_text(f'FROM {registry.host}/{repo}:v1@{old}\n')
     assert update(registry, cache, path) == 0

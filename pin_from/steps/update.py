@@ -65,11 +65,17 @@ class Updates(NamedTuple):
 
     moves: list[report.Move]
     decided: Moves  # holds, platform-pin targets and unreadable new images, as values
+    aged: dict[Pin, str] = {}  # with --min-age: why each move made is old enough (for -v)
 
     @property
     def held(self) -> list[str]:
         """One note per held pin, for -v and the report."""
         return [f'{pin.tag}@{pin.digest}: {hold.text}; kept' for pin, hold in self.decided.holds.items()]
+
+    @property
+    def evidence(self) -> list[str]:
+        """One line per move that --min-age let through: its age and the evidence for it (-v)."""
+        return [f'{pin.tag}@{pin.digest}: {text}' for pin, text in self.aged.items()]
 
 
 _TIME_RE = re.compile(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)')
@@ -164,9 +170,12 @@ class Updater:
         holds: dict[Pin, Hold] = {}
         targets: dict[Pin, str] = {}
         errors: dict[Pin, PinFromError] = {}
+        aged: dict[Pin, str] = {}
         for ref, old, new, where in group(rows):
             hold = self._held(ref, old, new, targets)
-            if hold is not None:
+            if isinstance(hold, str):
+                aged[Pin(ref, old)] = hold
+            elif hold is not None:
                 holds[Pin(ref, old)] = hold
                 continue
             target = targets.get(Pin(ref, old), new)
@@ -178,10 +187,11 @@ class Updater:
                 continue
             details = tuple(report.describe(self._old_facts(ref, old, shown or self.shown), new_facts, str(shown or self.shown)))
             moves.append(report.Move(ref, old, target, where, details, self._source(ref)))
-        return Updates(self._explained(moves), Moves(holds, targets, errors))
+        return Updates(self._explained(moves), Moves(holds, targets, errors), aged)
 
-    def _held(self, ref: Reference, old: str, new: str, targets: dict[Pin, str]) -> Hold | None:
-        """Why this move waits (None: make it); a platform pin's target is recorded."""
+    def _held(self, ref: Reference, old: str, new: str, targets: dict[Pin, str]) -> Hold | str | None:
+        """Why this move waits (None, or with --min-age the age evidence: make it); a platform
+        pin's target is recorded."""
         platform = self._platform_of(ref, old)
         if platform is not None:
             target = self._platform_target(ref, new, platform)
@@ -227,12 +237,14 @@ class Updater:
         except PinFromError:
             return None
 
-    def _too_young(self, ref: Reference, old: str, new: str) -> Hold | None:
+    def _too_young(self, ref: Reference, old: str, new: str) -> Hold | str | None:
+        """A hold, or (old enough) the evidence of its age; None without --min-age."""
         if self.settle is None:
             return None
         age, evidence = self._age(ref, old, new)
         if age >= self.settle.min_age:
-            return None
+            return (f'moved to {new} {_span(age)} ago (by {evidence}); old enough for --min-age '
+                    f'{_span(self.settle.min_age)}')
         return Hold('held-by-min-age', (
             f'moved to {new} {_span(age)} ago (by {evidence}); held by --min-age '
             f'for {_span(self.settle.min_age - age)} more'
