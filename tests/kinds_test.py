@@ -117,3 +117,20 @@ def test_the_configuration_file_names_a_known_kind(tmp_path, capsys, monkeypatch
     assert main(['--check', 'x.sh']) == 2
     err = capsys.readouterr().err
     assert f"{tmp_path / '.pin-from.toml'}: kinds: '*.sh' = 'shell': expected one of dockerfile, " in err
+
+
+def test_a_charts_templates_are_never_read_even_without_template_syntax(tmp_path, capsys):
+    chart = tmp_path / 'chart'
+    (chart / 'templates' / 'jobs').mkdir(parents=True)
+    (chart / 'Chart.yaml').write_text('apiVersion: v2\nname: app\nversion: 1.0.0\n')
+    plain = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n'
+    for path in (chart / 'templates' / 'pod.yaml', chart / 'templates' / 'jobs' / 'pod.yaml'):
+        path.write_text(plain)
+        assert kinds.kind_for(str(path)) is None
+    assert kinds.kind_for(str(chart / 'values.yaml')) == 'helm'
+    (tmp_path / 'templates').mkdir()  # a folder named templates outside any chart is Kubernetes as before
+    assert kinds.kind_for(str(tmp_path / 'templates' / 'pod.yaml')) == 'kubernetes'
+    from pin_from import pin
+    assert pin.main(['-v', '--offline', '--cache-dir', str(tmp_path / 'cache'), str(chart / 'templates' / 'pod.yaml')]) == 0
+    assert (chart / 'templates' / 'pod.yaml').read_text() == plain
+    assert 'not read' in capsys.readouterr().out

@@ -163,6 +163,8 @@ def yaml_kind(path: str) -> str | None:
         return 'cloudbuild'
     if _VALUES_RE.fullmatch(name) and ('charts' in dirs or _beside_chart(path)):
         return 'helm'
+    if _helm_template(path):
+        return None  # Go templates that render YAML, not YAML: never read
     if name in ('action.yml', 'action.yaml'):
         return 'action'
     if _COMPOSE_RE.fullmatch(name):
@@ -178,6 +180,17 @@ def _under(dirs: list[str], *names: str) -> bool:
 def _beside_chart(path: str) -> bool:
     """A Helm chart's values: a ``Chart.yaml`` in the same directory (a stat, no read)."""
     return os.path.isfile(os.path.join(os.path.dirname(path), 'Chart.yaml'))
+
+
+def _helm_template(path: str) -> bool:
+    """A file under a chart's ``templates/`` (a ``Chart.yaml`` beside that folder; stats, no read)."""
+    head = os.path.dirname(path)
+    while head and os.path.basename(head) != 'templates':
+        parent = os.path.dirname(head)
+        if parent == head:
+            return False
+        head = parent
+    return bool(head) and os.path.isfile(os.path.join(os.path.dirname(head), 'Chart.yaml'))
 
 
 def recognised() -> dict[str, str]:
