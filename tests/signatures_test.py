@@ -348,7 +348,7 @@ def test_update_refuses_an_unsigned_new_digest_and_reports_signers(registry, uni
     out = capsys.readouterr().out
     assert f'{new} is not signed by the key' in out
     assert 'the new digest lost cosign signature, which the old one had' in out  # the summary is plain text
-    assert 'Signed: old by the key publisher.pub (verified); new by unsigned' in out
+    assert 'Signed: old by the key publisher.pub (verified); new unsigned' in out
 
     signing.push_bundle(registry.url, unique_repo, new, signing.keyed_bundle(key, signing.statement(new)))
     report = tmp_path / 'report.md'
@@ -370,7 +370,7 @@ def test_update_flags_a_lost_signature_without_a_rule(registry, unique_repo, sig
     assert path.read_text() == f'FROM {name}:v1@{new}\n'  # no rule: pinned as before
     text = report.read_text()
     assert '**Warning: the new digest lost `cosign signature`, which the old one had**' in text
-    assert f'Signed: old by `keyless {IDENTITY} (not verified: no rule)`; new by `unsigned`' in text
+    assert f'Signed: old by `keyless {IDENTITY} (not verified: no rule)`; new unsigned' in text
 
 
 def test_verify_checks_the_signature_of_a_pinned_digest(registry, unique_repo, key, tmp_path, capsys):

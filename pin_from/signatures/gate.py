@@ -204,6 +204,10 @@ class Gate:
         if lost:
             lines.append('**Warning: the new digest lost ' + ', '.join(code_span(k, 200) for k in lost)
                          + ', which the old one had**')
-        lines.append(f'Signed: old by {code_span(self.signed_by(ref, old, before), 300)}; '
-                     f'new by {code_span(self.signed_by(ref, new, after), 300)}')
+        signers = [self.signed_by(ref, old, before), self.signed_by(ref, new, after)]
+        if signers == ['unsigned', 'unsigned']:
+            lines.append('Signed: neither digest carries a cosign signature')
+        else:
+            old_by, new_by = ('unsigned' if s == 'unsigned' else f'by {code_span(s, 300)}' for s in signers)
+            lines.append(f'Signed: old {old_by}; new {new_by}')
         return lines
