@@ -75,7 +75,7 @@ class UnsafeDatabase(Exception):
     """The cache database holds a schema or a setting diskcache never writes."""
 
 
-class BytesDisk(diskcache.Disk):
+class BytesDisk(diskcache.Disk):  # type: ignore[misc, unused-ignore]  # diskcache is untyped
     """A :class:`diskcache.Disk` that stores and returns bytes, and unpickles nothing."""
 
     def put(self, key: object) -> tuple[str, bool]:

@@ -62,7 +62,7 @@ class Verifier:
             if answer:
                 self.cache.set(key, True)
             return answer
-        return policy.get(self.rules, found, fetch, f'{ref.familiar_name}@{digest}', self._note)
+        return bool(policy.get(self.rules, found, fetch, f'{ref.familiar_name}@{digest}', self._note))
 
     def check(self, files: Iterable[Loaded], answers: dict[Reference, Outcome]) -> list[Verdict]:
         ret = []
