@@ -106,14 +106,15 @@ KINDS: dict[str, Kind] = {
     **{name: Kind(name, 'pin_from.kinds.yaml_kinds', _yaml(name), (f'pin_from.kinds.{module}',))
        for name, module in _YAML_KINDS.items()},
     'devcontainer': Kind('devcontainer', 'pin_from.kinds.devcontainer', _module('devcontainer'),
-                         ('pin_from.kinds.jsonc',)),
+                         ('pin_from.kinds.jsonc', 'pin_from.kinds.comments')),
     'quadlet': Kind('quadlet', 'pin_from.kinds.quadlet', _module('quadlet')),
     'earthfile': Kind('earthfile', 'pin_from.kinds.earthfile', _module('earthfile'),
                       ('pin_from.kinds.dockerfile', 'pin_from.kinds.shellword')),
     'bake': Kind('bake', 'pin_from.kinds.bake', _module('bake'),
-                 ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc', 'pin_from.kinds.dockerfile', 'pin_from.kinds.shellword')),
+                 ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc', 'pin_from.kinds.comments', 'pin_from.kinds.dockerfile',
+                  'pin_from.kinds.shellword')),
     'terraform': Kind('terraform', 'pin_from.kinds.terraform', _module('terraform'),
-                      ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc')),
+                      ('pin_from.kinds.hcl', 'pin_from.kinds.jsonc', 'pin_from.kinds.comments')),
 }
 _BAKE_RE = re.compile(r'docker-bake(?:\.[^/]*)?\.(?:hcl|json)')
 _QUADLET_SUFFIXES = ('.container', '.image', '.volume', '.pod', '.build')

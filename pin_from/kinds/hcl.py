@@ -22,14 +22,14 @@ from pin_from.kinds.sites import Problem
 from pin_from.kinds.sites import Scan
 from pin_from.kinds.sites import Site
 from pin_from.kinds.sites import Skip
+from pin_from.kinds import comments
 
 MAX_DEPTH = 200
 _IDENT_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_-]*')
 _NUMBER_RE = re.compile(r'\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
 _HEREDOC_RE = re.compile(r'<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n')
 _SPACE_RE = re.compile(r'[ \t\r\ufeff]+')
-_IGNORE_BEFORE_RE = re.compile(r'[ \t]*(?:#|//)[ \t]*pin-from:[ \t]*ignore\b', re.I)
-_IGNORE_AFTER_RE = re.compile(r'(?:#|//|/\*)[ \t]*pin-from:[ \t]*ignore\b', re.I)
+_IGNORE = comments.ignore_comment('#', '//')
 _OPERATORS = ('==', '!=', '<=', '>=', '&&', '||', '=>', '...', '<<')
 
 
@@ -397,20 +397,12 @@ def parse(text: str) -> Body:
     return _Parser(_Lexer(text).run()).body(0, False)
 
 
-def line_of(text: str, offset: int) -> int:
-    return text.count('\n', 0, offset) + 1
+line_of = comments.line_of
 
 
 def ignored(text: str, start: int, end: int) -> bool:
     """A ``# pin-from: ignore`` comment after the value on its line, or alone on the line above."""
-    line_end = text.find('\n', end)
-    if _IGNORE_AFTER_RE.search(text, end, line_end if line_end >= 0 else len(text)):
-        return True
-    line_start = text.rfind('\n', 0, start) + 1
-    if line_start == 0:
-        return False
-    before = text.rfind('\n', 0, line_start - 1) + 1
-    return bool(_IGNORE_BEFORE_RE.match(text, before + (text[before:before + 1] == '\ufeff')))
+    return comments.ignored(_IGNORE, text, start, end)
 
 
 def image(
