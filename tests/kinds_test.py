@@ -134,3 +134,50 @@ def test_a_charts_templates_are_never_read_even_without_template_syntax(tmp_path
     assert pin.main(['-v', '--offline', '--cache-dir', str(tmp_path / 'cache'), str(chart / 'templates' / 'pod.yaml')]) == 0
     assert (chart / 'templates' / 'pod.yaml').read_text() == plain
     assert 'not read' in capsys.readouterr().out
+
+
+GITLAB_CI = '''include:
+  - local: '/ci/build.yml'
+  - local: ci/jobs/*.yaml
+  - project: 'group/other'
+    file: '/templates/remote.yml'
+  - local: "deploy.yml"  # a comment
+build:
+  script: [make]
+'''
+
+
+def test_files_a_gitlab_ci_includes_locally_are_gitlab_ci(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kinds._gitlab_includes.cache_clear()
+    (tmp_path / '.gitlab-ci.yml').write_text(GITLAB_CI)
+    assert kinds.kind_for('ci/build.yml') == 'gitlab-ci'
+    assert kinds.kind_for(str(tmp_path / 'ci' / 'build.yml')) == 'gitlab-ci'
+    assert kinds.kind_for('ci/jobs/test.yaml') == 'gitlab-ci'
+    assert kinds.kind_for('deploy.yml') == 'gitlab-ci'
+    assert kinds.kind_for('templates/remote.yml') == 'kubernetes'  # another project's file
+    assert kinds.kind_for('ci/jobs/deep/test.yaml') == 'kubernetes'  # * stays within a folder
+    assert kinds.kind_for('other/ci/build.yml') == 'kubernetes'  # local paths start at the root
+    kinds._gitlab_includes.cache_clear()
+
+
+def test_a_gitlab_ci_that_is_no_regular_file_is_not_read(tmp_path, monkeypatch):
+    import os
+    monkeypatch.chdir(tmp_path)
+    kinds._gitlab_includes.cache_clear()
+    os.mkfifo(tmp_path / '.gitlab-ci.yml')  # would block a plain open()
+    assert kinds.kind_for('ci/build.yml') == 'kubernetes'
+    kinds._gitlab_includes.cache_clear()
+
+
+def test_an_included_gitlab_file_is_pinned_as_gitlab_ci(hub, tmp_path, monkeypatch):
+    hub.push('python', '3.12-slim')
+    monkeypatch.chdir(tmp_path)
+    kinds._gitlab_includes.cache_clear()
+    (tmp_path / '.gitlab-ci.yml').write_text(GITLAB_CI)
+    (tmp_path / 'ci').mkdir()
+    job = 'test:\n  image: python:3.12-slim\n  script: [pytest]\n'
+    (tmp_path / 'ci' / 'build.yml').write_text(job)
+    assert hub.main('ci/build.yml') == 1
+    assert (tmp_path / 'ci' / 'build.yml').read_text().startswith('test:\n  image: python:3.12-slim@sha256:')
+    kinds._gitlab_includes.cache_clear()

@@ -9,7 +9,7 @@ returns. The kind is chosen from the file's name, without reading it:
 | ``compose`` | ``compose*.y(a)ml``, ``docker-compose*.y(a)ml`` |
 | ``workflow`` | ``.github/workflows/*.y(a)ml`` |
 | ``action`` | ``action.y(a)ml`` |
-| ``gitlab-ci`` | ``.gitlab-ci.y(a)ml``, ``*.gitlab-ci.y(a)ml``, ``.gitlab/ci/**/*.y(a)ml`` |
+| ``gitlab-ci`` | ``.gitlab-ci.y(a)ml``, ``*.gitlab-ci.y(a)ml``, ``.gitlab/ci/**/*.y(a)ml``, files named by ``include: local:`` in ``./.gitlab-ci.yml`` |
 | ``helm`` | ``values*.y(a)ml`` next to a ``Chart.yaml``, or under a ``charts/`` directory |
 | ``kustomize`` | ``kustomization.y(a)ml``, ``Kustomization`` |
 | ``circleci`` | ``.circleci/*.y(a)ml`` |
@@ -170,7 +170,43 @@ def yaml_kind(path: str) -> str | None:
         return 'action'
     if _COMPOSE_RE.fullmatch(name):
         return 'compose'
+    if _gitlab_included(path):
+        return 'gitlab-ci'
     return 'yaml'
+
+
+_LOCAL_INCLUDE_RE = re.compile(r'''^[ \t]*(?:-[ \t]*)?local:[ \t]*(["']?)([^"'#\s]+)\1''', re.M)
+_MAX_GITLAB_CI = 1 << 20
+
+
+@functools.lru_cache(maxsize=1)
+def _gitlab_includes(cwd: str) -> tuple[str, ...]:
+    """The ``include: local:`` paths (globs allowed, as GitLab reads them) of the
+    ``.gitlab-ci.yml`` in the working directory, where pre-commit runs hooks: the
+    repository's root. Read by pattern, not parsed: this runs on every commit."""
+    import stat
+    try:  # a regular file only (a FIFO would block), a bounded read
+        fd = os.open(os.path.join(cwd, '.gitlab-ci.yml'), os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    except OSError:
+        return ()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ()
+        text = os.read(fd, _MAX_GITLAB_CI).decode('utf-8', 'replace')
+    except OSError:
+        return ()
+    finally:
+        os.close(fd)
+    return tuple(m.group(2).lstrip('/') for m in _LOCAL_INCLUDE_RE.finditer(text) if '$' not in m.group(2))
+
+
+def _gitlab_included(path: str) -> bool:
+    """``path`` (relative to the working directory) is a file ``./.gitlab-ci.yml`` includes."""
+    includes = _gitlab_includes(os.getcwd())
+    if not includes:
+        return False
+    relative = os.path.relpath(os.path.abspath(path)).replace(os.sep, '/')  # GitLab's paths start at the root
+    return any(_glob_re(pattern).fullmatch(relative) for pattern in includes)
 
 
 def _under(dirs: list[str], *names: str) -> bool:
