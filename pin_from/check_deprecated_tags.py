@@ -109,7 +109,9 @@ class _Data:
             with self._lock:
                 if self._docs_snapshot is None:
                     self._docs_snapshot = shipped
-                    self.out.note(f'cannot read the deprecation notices ({e}); using {shipped.describe()}')
+                    same = self.libraries.snapshot is not None  # its age was said once already
+                    self.out.note(f'cannot read the deprecation notices ({e}); using '
+                                  + ('the same snapshot' if same else shipped.describe()))
             return shipped.notice(name)
 
 
