@@ -107,9 +107,15 @@ def _read_fd(fd: int, expected: int, limit: int) -> bytes:
     return b''.join(chunks)
 
 
-@functools.lru_cache(maxsize=4096)
-def _real_dir(directory: str) -> str:
-    return os.path.realpath(directory)
+@functools.lru_cache(maxsize=16384)
+def _is_real(directory: str) -> bool:
+    """No component of the absolute, normalised ``directory`` is a symlink: what
+    ``realpath(directory) == directory`` says, with one lstat per directory of a
+    run (cached: a thousand files in a thousand folders share their parents)."""
+    parent = os.path.dirname(directory)
+    if parent == directory:
+        return True
+    return _is_real(parent) and not os.path.islink(directory)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -128,10 +134,10 @@ def through_symlink(path: str) -> bool:
     """Whether ``path`` is reached through a symlink (of the file or a directory
     on its way); :class:`FileError` if its target leaves the repository (outside
     one: the working directory, for a path under it, else the path's own
-    directory). One lstat per file, one realpath per directory."""
+    directory). One lstat per file, one per directory of the run."""
     absolute = os.path.abspath(path)
     directory = os.path.dirname(absolute)
-    if _real_dir(directory) == directory and not os.path.islink(absolute):
+    if _is_real(directory) and not os.path.islink(absolute):
         return False
     root = _root(directory)
     where = 'the repository'

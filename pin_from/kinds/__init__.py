@@ -140,6 +140,9 @@ def other_kind(path: str) -> str | None:
 def yaml_kind(path: str) -> str | None:
     """The YAML scanner's kind for a file's name (``yaml``: Kubernetes by
     content), or None for a file that is not YAML."""
+    if path[-1:] not in ('/', '.', '\\') and not path.lower().endswith(_YAML_SUFFIXES) and (
+            not path.endswith('Kustomization')):
+        return None  # most files of a run: no split of the path
     parts = [part for part in path.replace('\\', '/').split('/') if part not in ('', '.')]
     name = parts[-1].lower() if parts else ''
     if parts and parts[-1] == 'Kustomization':
