@@ -98,9 +98,11 @@ def _run(state: _Run) -> int:
     batch = files.load_all(
         opts.filenames, opts.verbose and not out.structured, memo, opts.kinds, tuple(opts.kind_globs.items()),
     )
-    read = {loaded.path for loaded in batch.files}
+    read: dict[str, list[files.Finding]] = {loaded.path: [] for loaded in batch.files}
     for finding in batch.findings:  # a file's own findings come with its other lines, in line order
-        if finding.path not in read:
+        if finding.path in read:
+            read[finding.path].append(finding)
+        else:
             out.at(finding.path, finding.line, finding.text)
     status = cli.FAILED if batch.failed else cli.OK
 
@@ -117,8 +119,7 @@ def _run(state: _Run) -> int:
         answers = signed.gate(
             state.signature_rules, state.gate, batch.files, answers, named, moves, state.update)
     for loaded in batch.files:
-        found = [f for f in batch.findings if f.path == loaded.path]
-        status |= _edit(state, loaded, answers, moves, memo, found)
+        status |= _edit(state, loaded, answers, moves, memo, read[loaded.path])
     if memo is not None:
         memo.save()
     if result is not None:
