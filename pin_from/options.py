@@ -189,8 +189,8 @@ def _merged(dest: str, action: argparse.Action, given: Mapping[str, Any], from_f
 
 
 def _options(hook: str, v: Mapping[str, Any], cfg: config.Config) -> Options:
+    from pin_from import support
     from pin_from.registry.cache import default_dir
-    from pin_from.support import sources
     update = bool(v.get('update', False))
     return Options(
         hook=hook,
@@ -202,7 +202,7 @@ def _options(hook: str, v: Mapping[str, Any], cfg: config.Config) -> Options:
         format=str(v.get('format', 'text')),
         kinds=v['kinds'],
         kind_globs=dict(cfg.kinds),
-        library_url=str(v.get('library_url') or sources.DEFAULT_LIBRARY_URL),
+        library_url=str(v.get('library_url') or support.DEFAULT_LIBRARY_URL),
         config=cfg.path,
         signatures=cfg.signatures,
         mirrors=_mirrors(v.get('registry_mirror', []), _insecure(v.get('insecure_registry', []))),
@@ -218,7 +218,7 @@ def _options(hook: str, v: Mapping[str, Any], cfg: config.Config) -> Options:
         min_age=_min_age(v.get('min_age')) if update else None,
         pin_platform=v.get('pin_platform'),
         osv=str(v.get('osv') or '') or None,
-        docs_url=str(v.get('docs_url') or sources.DEFAULT_DOCS_URL),
+        docs_url=str(v.get('docs_url') or support.DEFAULT_DOCS_URL),
         library_ttl=float(v.get('library_ttl', 0.0)),
         eol=str(v.get('eol') or '') or None,
         eol_warn=float(v.get('eol_warn') or Options._field_defaults['eol_warn']),
@@ -252,8 +252,8 @@ def _min_age(text: str | None) -> float | None:
 
 
 def _check(opts: Options, given: Mapping[str, Any]) -> None:
-    from pin_from.support import sources
     if opts.hook == CHECK:
+        from pin_from.support import sources
         if not sources.is_url(opts.library_url):
             sources.check_library_dir(opts.library_url, '--library-url')
         if not sources.is_url(opts.docs_url):
@@ -269,6 +269,7 @@ def _check(opts: Options, given: Mapping[str, Any]) -> None:
         raise UsageError('--update re-pins only from answers fetched in this run; it cannot be --offline')
     if opts.report:
         _check_report_path(opts.report)
+    from pin_from.support import sources  # --update only: a plain run does not import it
     if not sources.is_url(opts.library_url):
         sources.check_library_dir(opts.library_url, '--library-url')
     _check_osv(opts.osv)

@@ -63,7 +63,7 @@ def test_a_run_without_mirror_options_does_not_import_the_registry_client(tmp_pa
 
 def test_a_steady_run_imports_none_of_the_heavy_modules(tmp_path):
     """OpenSSL (hashlib), shutil/bz2/lzma (argparse's terminal width), threading, dataclasses,
-    sockets, HTTP and YAML stay out of a run whose files are all known clean. (pathlib is left out
+    sockets, HTTP, YAML and the library-file sources stay out of a run whose files are all known clean. (pathlib is left out
     of the list: the editable dev install's finder imports it; the benchmark checks a regular one.)"""
     import subprocess
     import sys
@@ -77,7 +77,8 @@ def test_a_steady_run_imports_none_of_the_heavy_modules(tmp_path):
         f'main(["--cache-dir", {str(tmp_path / "c")!r}, {str(path)!r}, {str(dockerfile)!r}])\n'
         f'rc = main(["--cache-dir", {str(tmp_path / "c")!r}, {str(path)!r}, {str(dockerfile)!r}])\n'
         'heavy = ("hashlib", "_hashlib", "shutil", "bz2", "lzma", "threading", "dataclasses",\n'
-        '         "socket", "requests", "urllib3", "diskcache", "sqlite3", "yaml")\n'
+        '         "socket", "requests", "urllib3", "diskcache", "sqlite3", "yaml",\n'
+        '         "pin_from.support.sources", "pin_from.support.libraries")  # library files: not read\n'
         'print(rc, sorted(m for m in heavy if m in sys.modules))\n'
     )
     # the first main() scans (and may import the scanners); a fresh process for the steady one:

@@ -32,8 +32,6 @@ from pin_from.registry.policy import Policy
 if TYPE_CHECKING:
     from pin_from.registry.http import Http
 
-DEFAULT_LIBRARY_URL = 'https://raw.githubusercontent.com/docker-library/official-images/HEAD/library/'
-DEFAULT_DOCS_URL = 'https://raw.githubusercontent.com/docker-library/docs/HEAD/'
 DEFAULT_TTL = 24 * 60 * 60
 MAX_SIZE = 8 * 1024 * 1024  # a library file (the largest today is about 60 KB)
 _NAME_RE = re.compile(r'[a-z0-9][a-z0-9._-]*')
