@@ -26,6 +26,27 @@ def git(*args, cwd, env=None):
     ).stdout
 
 
+def hooked_project(work, hook_repo, pre_commit_home, hooks='    -   id: pin-from\n', install=True):
+    """``work``, its files written, as a git repository whose ``.pre-commit-config.yaml`` uses
+    ``hooks`` of this checkout, with pre-commit installed (``install``) and every file staged;
+    the environment to run git and pre-commit in."""
+    repo_path, rev = hook_repo
+    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
+    (work / '.pre-commit-config.yaml').write_text(
+        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n{hooks}',
+    )
+    git('init', '-q', cwd=work, env=env)
+    if install:
+        subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
+    git('add', '-A', cwd=work, env=env)
+    return env
+
+
+def commit(work, env):
+    """``git commit``, its hooks run by pre-commit; the completed process."""
+    return subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+
+
 @pytest.fixture(scope='session')
 def hook_repo(tmp_path_factory):
     """This checkout, uncommitted changes included, as a repo pre-commit can clone."""
@@ -51,29 +72,22 @@ def pre_commit_home(tmp_path_factory):
 def test_commit_is_stopped_then_passes_with_the_pinned_file(
         hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
 ):
-    repo_path, rev = hook_repo
     digest = push_image(registry.url, unique_repo, '1.0')
     work = tmp_path / 'project'
     work.mkdir()
-    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
-    (work / '.pre-commit-config.yaml').write_text(
-        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n',
-    )
     dockerfile = work / 'Dockerfile'
     dockerfile.write_text(f'FROM {registry.host}/{unique_repo}:1.0\n')
     (work / 'README').write_text('not a Dockerfile: FROM python:3\n')
-    git('init', '-q', cwd=work, env=env)
-    subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
-    git('add', '-A', cwd=work, env=env)
+    env = hooked_project(work, hook_repo, pre_commit_home)
 
-    first = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    first = commit(work, env)
     assert first.returncode != 0, first.stdout + first.stderr
     assert 'pinned' in first.stdout + first.stderr
     assert dockerfile.read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{digest}\n'
     assert (work / 'README').read_text() == 'not a Dockerfile: FROM python:3\n'
 
     git('add', '-A', cwd=work, env=env)
-    second = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    second = commit(work, env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert git('show', 'HEAD:Dockerfile', cwd=work, env=env) == dockerfile.read_text()
 
@@ -138,24 +152,17 @@ def test_the_files_pattern_is_the_kinds_pattern_and_matches_what_they_recognise(
 def test_dockerfiles_pre_commit_does_not_type_as_such_reach_the_hook(
         hook_repo, pre_commit_home, registry, unique_repo, tmp_path,
 ):
-    repo_path, rev = hook_repo
     digest = push_image(registry.url, unique_repo, '1.0')
     work = tmp_path / 'project'
     (work / 'docker').mkdir(parents=True)
-    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
-    (work / '.pre-commit-config.yaml').write_text(
-        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n',
-    )
     line = f'FROM {registry.host}/{unique_repo}:1.0\n'
     names = ('Dockerfile-dev', 'docker/Dockerfile.prod', 'build.containerfile')
     for name in names:
         (work / name).write_text(line)
     (work / 'notes.md').write_text(line)
-    git('init', '-q', cwd=work, env=env)
-    subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
-    git('add', '-A', cwd=work, env=env)
+    env = hooked_project(work, hook_repo, pre_commit_home)
 
-    first = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    first = commit(work, env)
     assert first.returncode != 0, first.stdout + first.stderr
     for name in names:
         assert (work / name).read_text() == f'FROM {registry.host}/{unique_repo}:1.0@{digest}\n', name

@@ -9,10 +9,8 @@ with the digest from ``skopeo inspect``. Nothing else may change.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,9 @@ import yaml
 from pin_from import check_deprecated_tags
 from pin_from.pin import main
 from pin_from.reference import parse
-from tests.precommit_test import GIT_ENV
-from tests.precommit_test import PRE_COMMIT
+from tests.precommit_test import commit
 from tests.precommit_test import git
+from tests.precommit_test import hooked_project
 from tests.precommit_test import hook_repo  # noqa: F401 -- fixtures
 from tests.precommit_test import pre_commit_home  # noqa: F401
 from tests.registry_server import push_image
@@ -560,20 +558,13 @@ def pinned_example(hub: Hub, name: str) -> str:
 
 
 def test_commit_of_each_kind_is_stopped_then_passes(hook_repo, pre_commit_home, hub, tmp_path):
-    repo_path, rev = hook_repo
     work = tmp_path / 'project'
     shutil.copytree(EXAMPLES, work)
     (work / 'Dockerfile').write_text('FROM alpine:3.20\n')
-    (work / '.pre-commit-config.yaml').write_text(
-        f'repos:\n-   repo: {repo_path}\n    rev: {rev}\n    hooks:\n    -   id: pin-from\n'
-        f'        args: [--registry-mirror, "{hub.mirror}"]\n',
-    )
-    env = {**os.environ, **GIT_ENV, 'PRE_COMMIT_HOME': str(pre_commit_home)}
-    git('init', '-q', cwd=work, env=env)
-    subprocess.run((PRE_COMMIT, 'install'), cwd=work, env=env, check=True, capture_output=True)
-    git('add', '-A', cwd=work, env=env)
+    hooks = f'    -   id: pin-from\n        args: [--registry-mirror, "{hub.mirror}"]\n'
+    env = hooked_project(work, hook_repo, pre_commit_home, hooks)
 
-    first = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    first = commit(work, env)
     said = first.stdout + first.stderr  # git commit shows the hook's output on stderr
     assert first.returncode != 0, said
     for name, refs in EXAMPLE_PINS.items():
@@ -586,7 +577,7 @@ def test_commit_of_each_kind_is_stopped_then_passes(hook_repo, pre_commit_home, 
     assert changed == sorted([*EXAMPLE_PINS, 'Dockerfile']), status
 
     git('add', '-A', cwd=work, env=env)
-    second = subprocess.run(('git', 'commit', '-m', 'add'), cwd=work, env=env, capture_output=True, text=True)
+    second = commit(work, env)
     assert second.returncode == 0, second.stdout + second.stderr
     for name in EXAMPLE_PINS:
         assert git('show', f'HEAD:{name}', cwd=work, env=env) == pinned_example(hub, name)
