@@ -329,15 +329,7 @@ class _Walker:
             next((_not_a_string(p.tag) for p in whole if isinstance(p, Node) and not (raw or _text_like(p))), '')
             or _expression(text)
         )
-        if reason:
-            self.skips.append(Skip(line, text, reason))
-            return
-        try:
-            ref = reference.parse(text)
-        except InvalidReference as e:
-            self.skips.append(Skip(line, text, f'not an image reference ({e})'))
-        else:
-            self.sites.append(Site(line, start, end, text, kind, ref, form))
+        self.add(line, start, end, text, kind, reason, form, invalid_is_problem=False)
 
     def ignored_key(self, key: Node) -> bool:
         start = self.to_char(key.start_mark.index) + self.shift
@@ -381,15 +373,26 @@ class _Walker:
             _not_a_string(node.tag) or _expression(text) or ('' if text else 'an empty value')
             or ('scratch is not an image' if text == 'scratch' else '')
         )
+        self.add(line, start, end, text, kind, reason)
+
+    def add(
+            self, line: int, start: int, end: int, text: str, kind: str, reason: str,
+            form: str = '', invalid_is_problem: bool = True,
+    ) -> None:
+        """A site, or a skip for ``reason``; text that is no reference is a problem (a
+        value written whole), or a skip (one spelt in parts: it may be no image at all)."""
         if reason:
             self.skips.append(Skip(line, text, reason))
             return
         try:
             ref = reference.parse(text)
         except InvalidReference as e:
-            self.problems.append(Problem(line, text, str(e)))
+            if invalid_is_problem:
+                self.problems.append(Problem(line, text, str(e)))
+            else:
+                self.skips.append(Skip(line, text, f'not an image reference ({e})'))
         else:
-            self.sites.append(Site(line, start, end, text, kind, ref))
+            self.sites.append(Site(line, start, end, text, kind, ref, form))
 
     def span(self, node: ScalarNode) -> tuple[int, int] | str:
         """Offsets of the value's exact text, or why it has none."""
