@@ -20,6 +20,7 @@ import os
 import stat
 from typing import AbstractSet
 from typing import Iterator
+from typing import Mapping
 from typing import NamedTuple
 from typing import Sequence
 from typing import TYPE_CHECKING
@@ -60,6 +61,7 @@ class Finding(NamedTuple):
 class Batch(NamedTuple):
     files: list[Loaded]  # readable, with no problems
     findings: list[Finding]  # in file order
+    clean: list[tuple[str, bytes]] = []  # (memo runs) read, nothing to say, nothing to pin: path and bytes
 
     @property
     def failed(self) -> bool:
@@ -180,11 +182,13 @@ def load(path: str, data: bytes | None = None, kind: str | None = None) -> Loade
     return Loaded(path, data, text, kinds.KINDS[kind].scan(text), kind, linked)
 
 
-def load_memoised(path: str, memo: Memo, kind: str) -> Loaded:
-    """The file, with only the sites that still need pinning when the memo knows its content."""
+def load_memoised(path: str, memo: Memo, kind: str, data: bytes | None = None) -> Loaded:
+    """The file, with only the sites that still need pinning when the memo knows its content
+    (its bytes, if already read, as ``data``)."""
     from pin_from.files.memo import from_rows
     linked = through_symlink(path)
-    data = read_regular(path, MAX_FILE)
+    if data is None:
+        data = read_regular(path, MAX_FILE)
     found = memo.recall(kind, data)
     if found == []:  # known clean: it was scanned (so decoded) before; nothing to pin
         return Loaded(path, data, '', Scan((), (), ()), kind, linked)
@@ -238,11 +242,14 @@ def _expand(
 def load_all(
         paths: Sequence[str], verbose: bool, memo: Memo | None = None,
         only: AbstractSet[str] | None = None, overrides: kinds.Overrides = (),
+        preread: Mapping[str, bytes] | None = None,
 ) -> Batch:
     """Every file of a known kind (of the kinds in ``only``), scanned; with a
     ``memo``, only files that need pinning are kept (unchanged, pinned files are
-    known clean without being lexed). A file of no known kind is not read."""
-    batch = Batch([], [])
+    known clean without being lexed, and listed in ``clean``; ``preread``: bytes
+    already read, by name). A file of no known kind is not read."""
+    batch = Batch([], [], [])
+    preread = preread or {}
     for path, kind in _expand(paths, verbose, only, overrides, batch.findings):
         if kind is None and not os.path.lexists(path):
             batch.findings.append(Finding(path, None, 'no such file', True))  # a named file must be there
@@ -253,7 +260,8 @@ def load_all(
                 batch.findings.append(Finding(path, None, why, False))
             continue
         try:
-            loaded = load_memoised(path, memo, kind) if memo is not None else load(path, kind=kind)
+            loaded = (load_memoised(path, memo, kind, preread.get(path)) if memo is not None
+                      else load(path, kind=kind))
         except FileError as e:
             batch.findings.append(Finding(path, e.line, str(e), True))
             continue
@@ -263,4 +271,6 @@ def load_all(
             continue  # a file with a problem is never written
         if memo is None or loaded.scan.sites:
             batch.files.append(loaded)
+        elif not problems:
+            batch.clean.append((path, loaded.data))
     return batch

@@ -14,6 +14,7 @@ import os
 from typing import Union
 
 from pin_from import kinds
+from pin_from import steady
 from pin_from.registry.cache import Cache
 from pin_from.errors import PinFromError
 from pin_from.kinds.sites import Scan
@@ -22,15 +23,7 @@ from pin_from.kinds.sites import Site
 _FORMAT = 2
 
 
-def _sha256(data: bytes) -> str:
-    """sha256 of ``data``, hex. CPython's own ``_sha256`` when present: importing
-    ``hashlib`` loads OpenSSL, a few ms that every steady run would pay."""
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found]
-    except ImportError:
-        from hashlib import sha256
-    digest: str = sha256(data).hexdigest()
-    return digest
+_sha256 = steady.sha256_hex  # CPython's own sha256 (3.12+: _sha2), never OpenSSL's on a steady run
 Row = list[Union[int, str]]  # [line, start, end, text, kind]
 
 

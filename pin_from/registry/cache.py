@@ -42,6 +42,7 @@ import time
 from typing import Any
 from typing import Callable
 
+from pin_from import steady
 from pin_from.registry.policy import Cached
 from pin_from.reference import DIGEST_RE
 
@@ -61,11 +62,7 @@ MAX_STORED = 64 * 1024 * 1024  # a larger diskcache value is not believed
 
 def default_dir() -> str:
     """``$PIN_FROM_CACHE_DIR``, else ``$XDG_CACHE_HOME/pin-from``, else ``~/.cache/pin-from``."""
-    explicit = os.environ.get('PIN_FROM_CACHE_DIR')
-    if explicit:
-        return explicit
-    xdg = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
-    return os.path.join(xdg, 'pin-from')
+    return steady.default_dir()  # where the steady state looks for its record, before anything is imported
 
 
 def _believable(stored_at: object, now: float) -> bool:

@@ -89,6 +89,7 @@ class Output:
         self.results: list[Result] = []
         self.errors: list[Error] = []
         self.notes: list[str] = []
+        self.printed = 0  # lines written, to either stream: a run that said nothing may be recorded as steady
 
     @property
     def structured(self) -> bool:
@@ -150,5 +151,6 @@ class Output:
 
     def _write(self, stream: TextIO, text: str) -> None:
         with self._lock:
+            self.printed += 1
             stream.write(text + '\n')
             stream.flush()
