@@ -692,20 +692,32 @@ class Bench:
         warm_tree = self.fresh('warm')
         write_tree(warm_tree, wl.unpinned)
         base, base_e, steady, warm, warm_w = [], [], [], [], []
+        steady_first, warm_first = [], []  # with no steady record (pin_from/steady.py): the whole run
+        records = cache / 'steady'
         mark = net.mark()
         for i in range(repeats):
             if baseline:
                 base.append(run_once([self.python, '-c', 'pass'], self.work, self.env))
                 if self.editable_python and self.editable_python != self.python:
                     base_e.append(run_once([self.editable_python, '-c', 'pass'], self.work, self.env))
+            shutil.rmtree(records, ignore_errors=True)
+            sf = run_once(self.pin_argv(wl.files, cache), steady_tree, self.env)
             s = run_once(self.pin_argv(wl.files, cache), steady_tree, self.env)
+            shutil.rmtree(records, ignore_errors=True)
+            wf = run_once(self.pin_argv(wl.files, cache, '--check'), warm_tree, self.env,
+                          stdout=self.work / 'warm-first.out' if i == 0 else None)
             w = run_once(self.pin_argv(wl.files, cache, '--check'), warm_tree, self.env,
                          stdout=self.work / 'warm.out' if i == 0 else None)
-            if s.rc != 0 or w.rc != 1:
-                raise SystemExit(f'bench: steady exited {s.rc} (want 0), warm --check {w.rc} (want 1); '
-                                 f'see {self.work / "warm.out"}')
+            if s.rc != 0 or w.rc != 1 or sf.rc != 0 or wf.rc != 1:
+                raise SystemExit(f'bench: steady exited {sf.rc}, then {s.rc} (want 0), warm --check {wf.rc}, '
+                                 f'then {w.rc} (want 1); see {self.work / "warm.out"}')
+            if i == 0 and (self.work / 'warm-first.out').read_bytes() != (self.work / 'warm.out').read_bytes():
+                raise SystemExit('bench: a warm --check from the steady record said something else than the '
+                                 f'whole run; compare {self.work / "warm-first.out"} with {self.work / "warm.out"}')
             steady.append(s)
             warm.append(w)
+            steady_first.append(sf)
+            warm_first.append(wf)
             if writes and i < self.args.repeats:
                 tree = self.fresh('warm-write')
                 write_tree(tree, wl.unpinned)
@@ -731,6 +743,7 @@ class Bench:
         if tree_mismatches(steady_tree, wl.pinned):
             raise SystemExit('bench: the steady-state run changed files')
         return {'baseline': base, 'baseline_editable': base_e, 'steady': steady, 'warm': warm, 'warm_write': warm_w,
+                'steady_first': steady_first, 'warm_first': warm_first,
                 'rss': rss, 'requests': quiet, 'cache': cache, 'steady_tree': steady_tree, 'warm_tree': warm_tree}
 
     def imports(self, argv: Sequence[str], cwd: Path) -> dict[str, Any]:

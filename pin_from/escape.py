@@ -22,7 +22,6 @@ Pure functions, no imports from the rest of pin-from.
 from __future__ import annotations
 
 import re
-import string
 
 ELLIPSIS = '…'
 DEFAULT_LIMIT = 200
@@ -39,7 +38,7 @@ _FORMAT_RANGES = (
 )
 _FORMAT = frozenset(c for lo, hi in _FORMAT_RANGES for c in range(lo, hi + 1))
 _SEPARATORS = frozenset((0x2028, 0x2029))
-_PUNCTUATION = frozenset(string.punctuation)
+_PUNCTUATION = frozenset('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~')  # string.punctuation, without importing string
 _BACKTICKS_RE = re.compile('`+')
 
 
@@ -68,6 +67,8 @@ _UNSAFE_RE = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff' + ''.join
 
 def terminal(text: str) -> str:
     """``text`` with control, format (Cf) and separator characters escaped."""
+    if text.isascii() and text.isprintable():  # nearly every line: nothing to look for
+        return text
     if _UNSAFE_RE.search(text) is None:
         return text
     return _UNSAFE_RE.sub(lambda m: _escape_char(m.group()), text)

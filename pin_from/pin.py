@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     known = steady.check(sys.argv[1:] if argv is None else argv)
-    if known.all_clean:
-        return 0
+    if known.all_clean:  # nothing to do, or a --check that says again what it said
+        if known.lines:
+            sys.stdout.write(''.join(f'{line}\n' for line in known.lines))
+        return known.status
     from pin_from.steps import pinning
     return pinning.main(known)
 

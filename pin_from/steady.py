@@ -24,9 +24,19 @@ it, so its name is a fingerprint of everything else that decides:
 - pin-from itself: the path, size and modification time of every source file
   of the package, and the Python version.
 
+``--check`` goes one step further, as ruff's and ESLint's caches do for lint
+results: what a check said of a file it would pin (its "would pin" lines) is
+kept with the version of ``tags.json`` its answers came from and the time the
+first of them stops being fresh. A ``--check`` whose every file is known clean
+or said before, on that same ``tags.json``, before that time, says it all again,
+in the files' order, and exits 1, without importing the rest either. A check
+that asked the registry (``--refresh``), looked up platforms (``--pin-platform``),
+wrote a note, or used a stale answer leaves nothing to say again; one file not
+known sends every file not clean to the full path, so the order of lines holds.
+
 Only plain runs write records (no ``-v``, ``--update``, ``--verify``, ``--format``
-or ``[[signatures]]``; see :func:`eligible`), and only when the run printed
-nothing at all. A file is read here only if it is named by a relative path with
+or ``[[signatures]]``; see :func:`eligible`), and only for files that said nothing
+(or, with ``--check``, only their own lines). A file is read here only if it is named by a relative path with
 no ``..``, is a regular file (opened with ``O_NOFOLLOW``, never a FIFO) of at
 most :data:`MAX_FILE` bytes, and no directory between the working directory and
 it is a symlink; anything else, a directory argument, ``--``, or an option this
@@ -34,8 +44,9 @@ module does not know, leaves the whole run to the full path, which has the rules
 and the words for it.
 
 The record is input like the rest of the cache: a file of at most
-:data:`MAX_RECORD` bytes, a header naming its own fingerprint, then hex keys;
-anything else is no record. Whoever can write the cache can already make
+:data:`MAX_RECORD` bytes of ASCII, a header naming its own fingerprint, then hex
+keys (clean) or keys with what was said (printable text only: a line with a
+control character is never said again); anything else is no record. Whoever can write the cache can already make
 pin-from skip files (``clean.json``): this adds no power. Nothing here raises:
 an error is "not known", and the full path decides.
 """
@@ -50,7 +61,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-FORMAT = 'pin-from steady 1'
+FORMAT = 'pin-from steady 2'
 MAX_FILE = 8 * 1024 * 1024  # as pin_from.files.load.MAX_FILE: a larger file is the full path's to refuse
 MAX_RECORD = 16 * 1024 * 1024
 MAX_KEYS = 200_000  # a record over this starts again from the run's own files
@@ -60,6 +71,7 @@ MAX_RECORDS = 64  # fingerprints kept (one per working directory and configurati
 KEEP_DAYS = 30
 KEY_LENGTH = 32  # hex digits of sha256 kept per file: 128 bits
 DIRECTORY = 'steady'
+TAGS_FILE = 'tags.json'  # pin_from.registry.cache's tag answers, replaced whole on every change
 
 # pin-from's options that take a value (``tests/steady_test.py`` checks this against the parser):
 # the tokens before the file names are these, their values, and flags.
@@ -223,13 +235,18 @@ class Known:
         self.files: list[str] = []
         self.fingerprint: str | None = None  # None: this run can neither use nor write a record
         self.directory = ''  # where the record is (the cache directory's steady/)
-        self.keys: set[str] = set()  # the record's keys
+        self.cache_dir = ''
+        self.keys: set[str] = set()  # the record's keys of clean files
+        self.said: dict[str, str] = {}  # the record's keys of files a --check found to pin: their entries
         self.clean: list[str] = []  # files known clean, not to be looked at again
         self.unknown: list[str] = []  # the files the full path is to look at, in order
         self.preread: dict[str, bytes] = {}  # their bytes, as read here
+        self.lines: list[str] = []  # every file known: what the run says (--check: "would pin" lines)
+        self.status = 0  # ... and its exit code
 
     @property
     def all_clean(self) -> bool:
+        """Every file is known: the run is over (``lines`` and ``status`` are its answer)."""
         return self.fingerprint is not None and bool(self.files) and not self.unknown
 
     def rest(self) -> list[str]:
@@ -258,26 +275,50 @@ def _check(known: Known) -> None:
     known.unknown = list(known.files)
     if not known.files:
         return
-    cache_dir = _value(known.options, '--cache-dir') or default_dir()
-    known.directory = os.path.join(cache_dir, DIRECTORY)
+    known.cache_dir = _value(known.options, '--cache-dir') or default_dir()
+    known.directory = os.path.join(known.cache_dir, DIRECTORY)
     known.fingerprint = fingerprint(known.options)
-    keys = known.keys = _load(os.path.join(known.directory, known.fingerprint), known.fingerprint)
-    if not keys:
+    keys, said = known.keys, known.said = _load(os.path.join(known.directory, known.fingerprint), known.fingerprint)
+    if not keys and not said:
         return
     clean: list[str] = []
-    unknown: list[str] = []
-    total = 0
+    rest: list[tuple[str, bytes | None, str | None]] = []  # not clean: name, bytes, what a --check said
     real: dict[str, bool] = {'': True}
     for path in known.files:  # a thousand files a run: kept lean
         data = _read_file(path, real)
-        if data is not None and key(path, data) in keys:
+        k = key(path, data) if data is not None else ''
+        if k in keys:
             clean.append(path)
-            continue
-        unknown.append(path)
+        else:
+            rest.append((path, data, said.get(k)))
+    known.clean = clean
+    if _replay_all(known, rest):
+        return
+    total = 0
+    for path, data, _ in rest:
         if data is not None and total + len(data) <= MAX_PREREAD:
             known.preread[path] = data
             total += len(data)
-    known.clean, known.unknown = clean, unknown
+    known.unknown = [path for path, _, _ in rest]
+
+
+def _replay_all(known: Known, rest: list[tuple[str, bytes | None, str | None]]) -> bool:
+    """Every file not clean was found to need pins by a --check like this one, on answers
+    still fresh and unchanged: what it said, in the files' order, is the run's answer."""
+    if any(entry is None for _, _, entry in rest):
+        return False
+    tags = _tags_identity(known.cache_dir) if rest else ''
+    lines: list[str] = []
+    status = 0
+    now = _now()
+    for _, _, entry in rest:
+        found = _replay(entry or '', now, tags)
+        if found is None:
+            return False
+        status |= found[0]
+        lines += found[1]
+    known.unknown, known.lines, known.status = [], lines, status
+    return True
 
 
 def _read_file(path: str, real: dict[str, bool]) -> bytes | None:
@@ -324,15 +365,58 @@ def _real(directory: str, real: dict[str, bool]) -> bool:
     return found
 
 
-def _load(path: str, fp: str) -> set[str]:
-    """The record's keys; an empty set when there is none or it is not one."""
+def _load(path: str, fp: str) -> tuple[set[str], dict[str, str]]:
+    """The record's clean keys, and its keys of files a --check said something of (to their
+    entries, unparsed); nothing when there is no record or it is not one."""
     data = _read_small(path, MAX_RECORD)
     if data is None:
-        return set()
+        return set(), {}
     header, _, rest = data.partition(b'\n')
     if header != f'{FORMAT} {fp}'.encode() or not rest.isascii():
-        return set()
-    return set(rest.decode('ascii').split())
+        return set(), {}
+    keys: set[str] = set()
+    said: dict[str, str] = {}
+    for line in rest.decode('ascii').split('\n'):
+        k, tab, entry = line.partition('\t')
+        if tab:
+            said[k] = entry
+        elif k:
+            keys.add(k)
+    return keys, said
+
+
+def _now() -> float:
+    import time
+    return time.time()
+
+
+def _tags_identity(cache_dir: str) -> str:
+    """Which ``tags.json`` is in the cache now (see :func:`identity`); '' if none."""
+    try:
+        return identity(os.stat(os.path.join(cache_dir, TAGS_FILE)))
+    except OSError:
+        return ''
+
+
+def identity(st: os.stat_result) -> str:
+    """One version of a file that is only ever replaced whole (a new inode each time)."""
+    return f'{st.st_ino}-{st.st_size}-{st.st_mtime_ns}'
+
+
+def _replay(entry: str, now: float, tags: str) -> tuple[int, list[str]] | None:
+    """An entry's exit status and lines, if it still holds: every answer it used is fresh
+    (``expiry``) and in the same ``tags.json`` it was read from; its lines are printable."""
+    fields = entry.split('\t')
+    if len(fields) < 4 or not tags or fields[2] != tags or fields[0] not in ('1',):
+        return None
+    try:
+        expiry = float(fields[1])
+    except ValueError:
+        return None
+    lines = fields[3:]
+    if not now < expiry or not all(line.isprintable() for line in lines):
+        return None  # stale, or not text pin-from would print (escaped as it printed it)
+    return int(fields[0]), lines
 
 
 def _prune(directory: str, keep: str) -> None:
@@ -363,18 +447,40 @@ def eligible(
     return not (verbose or update or verify or structured or signatures)
 
 
-def record(known: Known, files: Sequence[str], clean: Sequence[tuple[str, bytes]]) -> None:
-    """Add the files a run left clean to the record. ``files`` are the run's file names: the
-    record is written only when they are the ones :func:`split` read from its command line.
-    Best effort: a cache that cannot be written is the cache's to report."""
-    if known.fingerprint is None or list(files) != known.rest()[len(known.options):] or not clean:
+class Said:
+    """What a ``--check`` said of one file that needs pins, for as long as it holds."""
+
+    __slots__ = ('path', 'data', 'status', 'expiry', 'tags', 'lines')
+
+    def __init__(self, path: str, data: bytes, status: int, expiry: float, tags: str, lines: list[str]) -> None:
+        self.path, self.data, self.status, self.expiry, self.tags, self.lines = path, data, status, expiry, tags, lines
+
+    def entry(self) -> str | None:
+        """The record's line for it (None if a line could not be said again exactly)."""
+        if not self.tags or not all(line.isascii() and line.isprintable() for line in self.lines):
+            return None  # what pin-from printed is escaped; the record keeps to printable ASCII
+        return '\t'.join([str(self.status), repr(self.expiry), self.tags, *self.lines])
+
+
+def record(
+        known: Known, files: Sequence[str], clean: Sequence[tuple[str, bytes]], said: Sequence[Said] = (),
+) -> None:
+    """Add the files a run left clean, and what a --check said of the others, to the record.
+    ``files`` are the run's file names: the record is written only when they are the ones
+    :func:`split` read from its command line. Best effort: a cache that cannot be written is
+    the cache's to report."""
+    if known.fingerprint is None or list(files) != known.rest()[len(known.options):] or not (clean or said):
         return
     keys = {key(path, data) for path, data in clean}
-    if keys <= known.keys:
+    entries = {key(s.path, s.data): s.entry() for s in said}
+    entries = {k: e for k, e in entries.items() if e is not None}
+    if keys <= known.keys and all(known.said.get(k) == e for k, e in entries.items()):
         return
-    if len(known.keys) + len(keys) <= MAX_KEYS:
-        keys |= known.keys
-    body = f'{FORMAT} {known.fingerprint}\n' + '\n'.join(sorted(keys)) + '\n'
+    if len(known.keys) + len(known.said) + len(keys) + len(entries) <= MAX_KEYS:
+        keys |= known.keys - set(entries)
+        entries = {**{k: e for k, e in known.said.items() if k not in keys}, **entries}
+    body = ''.join([f'{FORMAT} {known.fingerprint}\n', *(f'{k}\n' for k in sorted(keys)),
+                    *(f'{k}\t{e}\n' for k, e in sorted(entries.items()))])
     target = os.path.join(known.directory, known.fingerprint)
     tmp = f'{target}.{os.getpid()}.tmp'
     try:

@@ -237,3 +237,89 @@ def test_old_records_are_pruned(project, monkeypatch):
     assert pin.main(['Dockerfile']) == 0
     assert os.path.exists(recent) and not os.path.exists(old)
     assert len(os.listdir(directory)) == 2
+
+
+# --check, said again: what a --check said of a file to pin holds while its answers are fresh and unchanged
+
+def _check(*paths):
+    return pin.main(['--offline', '--check', *paths])
+
+
+def test_a_check_says_again_what_it_said_without_the_full_path(project, monkeypatch, capsys):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert _check('Dockerfile', 'svc/Dockerfile') == 1
+    first = capsys.readouterr()
+    assert first.out == f'svc/Dockerfile:1: would pin python:3.12 -> python:3.12@{D}\n' and first.err == ''
+    _full_path_forbidden(monkeypatch)
+    assert _check('Dockerfile', 'svc/Dockerfile') == 1
+    assert capsys.readouterr() == first
+    assert (project / 'svc' / 'Dockerfile').read_text() == UNPINNED
+
+
+def test_a_new_answer_in_the_cache_ends_what_was_said(project, monkeypatch, capsys):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert _check('svc/Dockerfile') == 1
+    new = 'sha256:' + 'd' * 64
+    Cache(os.environ['PIN_FROM_CACHE_DIR']).store_tags({tag_key(reference.parse('python:3.12')): new})
+    assert _check('svc/Dockerfile') == 1
+    assert capsys.readouterr().out.splitlines()[-1] == f'svc/Dockerfile:1: would pin python:3.12 -> python:3.12@{new}'
+
+
+def test_what_was_said_ends_when_an_answer_it_used_is_no_longer_fresh(project, monkeypatch):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert pin.main(['--check', '--cache-ttl', '600', 'svc/Dockerfile']) == 1  # a fresh answer: no request
+    assert steady.check(['--check', '--cache-ttl', '600', 'svc/Dockerfile']).all_clean
+    import time
+    monkeypatch.setattr(steady, '_now', lambda: time.time() + 601)
+    known = steady.check(['--check', '--cache-ttl', '600', 'svc/Dockerfile'])
+    assert known.unknown == ['svc/Dockerfile'] and known.preread  # the full path's, which asks again
+
+
+@pytest.mark.parametrize('options', (['--refresh'], ['--cache-ttl', '0'], ['--pin-platform', 'linux/amd64']))
+def test_a_check_that_asks_the_registry_is_never_said_again(project, options):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    pin.main(['--offline', '--check', *options, 'Dockerfile', 'svc/Dockerfile'])  # (offline: no network here)
+    known = steady.check(['--offline', '--check', *options, 'Dockerfile', 'svc/Dockerfile'])
+    assert known.clean == ['Dockerfile'] and known.unknown == ['svc/Dockerfile'] and not known.said
+
+
+def test_a_writing_run_says_nothing_again(project):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert pin.main(['--offline', 'svc/Dockerfile']) == 1  # pinned it
+    assert (project / 'svc' / 'Dockerfile').read_text() == PINNED
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert not steady.check(['--offline', 'svc/Dockerfile']).all_clean
+
+
+def test_one_file_not_known_sends_every_file_not_clean_to_the_full_path(project, monkeypatch, capsys):
+    (project / 'Dockerfile').write_text(UNPINNED)
+    assert _check('Dockerfile', 'svc/Dockerfile') == 1
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED.replace('RUN true', 'RUN echo'))
+    capsys.readouterr()
+    assert _check('Dockerfile', 'svc/Dockerfile') == 1
+    assert capsys.readouterr().out == (f'Dockerfile:1: would pin python:3.12 -> python:3.12@{D}\n'
+                                       f'svc/Dockerfile:1: would pin python:3.12 -> python:3.12@{D}\n')
+
+
+def test_a_line_that_is_not_printable_ascii_is_never_said_again(project, capsys):
+    (project / 'ünï').mkdir()
+    (project / 'ünï' / 'Dockerfile').write_text(UNPINNED)
+    assert _check('ünï/Dockerfile') == 1
+    assert not steady.check(['--offline', '--check', 'ünï/Dockerfile']).said
+    assert steady.Said('p', b'', 1, 1e12, 'v', ['p:1: \x1b]0;owned\x07']).entry() is None
+
+
+def test_a_poisoned_entry_never_reaches_the_terminal(project, capsys):
+    (project / 'svc' / 'Dockerfile').write_text(UNPINNED)
+    assert _check('svc/Dockerfile') == 1
+    directory = os.path.join(os.environ['PIN_FROM_CACHE_DIR'], 'steady')
+    (name,) = os.listdir(directory)
+    path = os.path.join(directory, name)
+    with open(path) as f:
+        text = f.read()
+    assert text.count('\t') >= 4
+    with open(path, 'w') as f:
+        f.write(text.replace('would pin', 'would pin \x1b]0;owned\x07'))
+    capsys.readouterr()
+    assert _check('svc/Dockerfile') == 1
+    assert '\x1b' not in capsys.readouterr().out

@@ -138,6 +138,7 @@ class Cache:
         self._clean: dict[str, int] | None = None
         self._maps_broken = False
         self._said_bad = False
+        self.versions: dict[str, str] = {}  # file name -> which version of it was read or written last
 
     def _open(self) -> Any:
         if self._store is None and not self._broken:
@@ -216,6 +217,7 @@ class Cache:
         try:
             with open(os.path.join(self.directory, name), 'rb') as f:
                 data = f.read(MAX_MAP + 1)
+                self.versions[name] = steady.identity(os.fstat(f.fileno()))
             return untrusted_json.loads(data, MAX_MAP)
         except FileNotFoundError:
             return None
@@ -235,7 +237,10 @@ class Cache:
             fd, tmp = tempfile.mkstemp(prefix=f'.{name}-', dir=self.directory)
             with os.fdopen(fd, 'w') as f:
                 json.dump(value, f, separators=(',', ':'))
+                f.flush()
+                written = steady.identity(os.fstat(f.fileno()))
             os.replace(tmp, os.path.join(self.directory, name))
+            self.versions[name] = written
         except OSError as e:
             self._report(e)
             self._maps_broken = True

@@ -89,6 +89,8 @@ class Output:
         self.results: list[Result] = []
         self.errors: list[Error] = []
         self.notes: list[str] = []
+        self._last: TextIO | None = None  # the stream written to last
+        self.history: list[str] | None = None  # when a list: every line written, '' for one on stderr
         self.printed = 0  # lines written, to either stream: a run that said nothing may be recorded as steady
 
     @property
@@ -150,7 +152,16 @@ class Output:
             self._write(self._stdout or sys.stdout, document)
 
     def _write(self, stream: TextIO, text: str) -> None:
+        """One line. A stream is flushed when the other one is written to (the two keep their
+        order on a terminal or in a CI log), not after every line: a run of a thousand lines
+        is one write, not a thousand (the interpreter flushes at exit)."""
         with self._lock:
             self.printed += 1
+            if self.history is not None:
+                self.history.append(text if stream is (self._stdout or sys.stdout) else '')
+            if self._last is not None and self._last is not stream:
+                self._last.flush()
+            self._last = stream
             stream.write(text + '\n')
-            stream.flush()
+            if stream is sys.stderr or stream is sys.__stderr__:
+                stream.flush()  # unbuffered as ever: a note is seen when it is said

@@ -47,6 +47,7 @@ class _Run:
         self.cache = self.services.cache
         self.signature_rules = _signature_rules(opts)  # checked before any file is read
         self._gate: Gate | None = None
+        self._resolver: Resolver | None = None
 
     def gate(self) -> Gate:
         """The signature gate: the rules, over this run's registry client and cache."""
@@ -71,11 +72,20 @@ class _Run:
         )
 
     def resolver(self) -> Resolver:
-        from pin_from.registry.resolve import Resolver
-        return Resolver(
-            self.cache, self.rules(), self.services.client, self.out.note, self.opts.jobs,
-            record_sightings=self.update,  # --min-age's evidence of when a digest appeared
-        )
+        """The run's one resolver (its lookups may start while files are still being read)."""
+        if self._resolver is None:
+            from pin_from.registry.resolve import Resolver
+            self._resolver = Resolver(
+                self.cache, self.rules(), self.services.client, self.out.note, self.opts.jobs,
+                record_sightings=self.update,  # --min-age's evidence of when a digest appeared
+            )
+        return self._resolver
+
+    def found(self, loaded: files.Loaded) -> None:
+        """A file was read: start looking up the tags it needs that the cache has no fresh answer for."""
+        wanted = [s.ref for s in loaded.scan.sites if edit.wanted(s, self.update)]
+        if wanted:
+            self.resolver().start(wanted)
 
 
 def _signature_rules(opts: Options) -> tuple[Rule, ...]:
@@ -92,6 +102,8 @@ def run(opts: Options, out: Output, known: steady.Known | None = None) -> int:
     try:
         return _run(state)
     finally:
+        if state._resolver is not None:
+            state._resolver.close()
         state.services.close()
 
 
@@ -100,7 +112,7 @@ def _run(state: _Run) -> int:
     memo = _memo(state)
     batch = files.load_all(
         opts.filenames, opts.verbose and not out.structured, memo, opts.kinds, tuple(opts.kind_globs.items()),
-        state.known.preread if state.known is not None else None,
+        state.known.preread if state.known is not None else None, state.found,
     )
     read: dict[str, list[files.Finding]] = {loaded.path: [] for loaded in batch.files}
     for finding in batch.findings:  # a file's own findings come with its other lines, in line order
@@ -123,15 +135,20 @@ def _run(state: _Run) -> int:
         answers = signed.gate(
             state.signature_rules, state.gate, batch.files, answers, named, moves, state.update)
     clean = batch.clean  # known clean, or found so: said nothing, changed nothing
+    said: list[tuple[files.Loaded, list[str]]] = []  # --check: what it said of each file to pin
+    if _replayable(state):
+        out.history = []
     for loaded in batch.files:
-        printed = out.printed
+        printed, start = out.printed, len(out.history or ())
         edited = _edit(state, loaded, answers, moves, memo, read[loaded.path])
         if edited == cli.OK and out.printed == printed:
             clean.append((loaded.path, loaded.data))
+        elif edited == cli.CHANGED and out.history is not None:
+            said.append((loaded, out.history[start:]))
         status |= edited
     if memo is not None:
         memo.save()
-        _record(state, clean)
+        _record(state, clean, said, answers)
     if result is not None:
         for note in result.held + result.evidence if opts.verbose else ():
             out.line(note)
@@ -148,12 +165,56 @@ def _memo(state: _Run) -> Memo | None:
     return Memo(state.cache)
 
 
-def _record(state: _Run, clean: list[tuple[str, bytes]]) -> None:
-    """A plain run: the files it left clean, and said nothing of, are known clean to the next one."""
+def _record(
+        state: _Run, clean: list[tuple[str, bytes]], said: list[tuple[files.Loaded, list[str]]],
+        answers: dict[Reference, edit.Outcome],
+) -> None:
+    """A plain run: the files it left clean, and said nothing of, are known clean to the next one;
+    a plain ``--check`` that said nothing but its own lines also leaves what it said of each file
+    to pin, for as long as the answers it used stay fresh and unchanged."""
     opts = state.opts
     eligible = steady.eligible(opts.verbose, state.update, opts.verify, state.out.structured, bool(opts.signatures))
-    if state.known is not None and eligible:  # each file in ``clean`` said nothing itself
-        steady.record(state.known, opts.filenames, clean)
+    if state.known is None or not eligible:
+        return
+    entries: list[steady.Said] = []
+    if said and not state.out.notes and not state.out.errors and all('' not in lines for _, lines in said):
+        entries = _said(state, said, answers)
+    steady.record(state.known, opts.filenames, clean, entries)
+
+
+def _replayable(state: _Run) -> bool:
+    """Whether what a --check says of a file depends on nothing but the file, the options and the
+    tag answers in tags.json (no --refresh, no platform lookups of --pin-platform)."""
+    opts = state.opts
+    return (state.known is not None and opts.check and not opts.refresh and opts.pin_platform is None
+            and not opts.verbose and not state.update and not opts.verify and not state.out.structured
+            and not opts.signatures)
+
+
+def _said(
+        state: _Run, said: list[tuple[files.Loaded, list[str]]], answers: dict[Reference, edit.Outcome],
+) -> list[steady.Said]:
+    """The entries for files a --check would pin: each holds until the first of its answers in
+    tags.json is no longer fresh, and only with that version of tags.json."""
+    import time
+    from pin_from.registry.cache import TAGS_FILE
+    from pin_from.registry.resolve import tag_key
+    version = state.cache.versions.get(TAGS_FILE, '')
+    now = time.time()
+    ret = []
+    for loaded, lines in said:
+        expiry = float('inf')
+        for site in loaded.scan.sites:
+            if not edit.wanted(site, False):
+                continue  # pinned already: no answer asked for
+            cached = state.cache.tag(tag_key(site.ref))
+            if cached is None or answers.get(site.ref) != cached.value:
+                break  # an answer not from tags.json: not said again without asking
+            expiry = min(expiry, now - cached.age + state.opts.cache_ttl)
+        else:
+            if now < expiry < float('inf'):  # (offline, a stale answer is used: it is not said again)
+                ret.append(steady.Said(loaded.path, loaded.data, cli.CHANGED, expiry, version, lines))
+    return ret
 
 
 def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, edit.Outcome]) -> int:
