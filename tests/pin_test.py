@@ -346,3 +346,40 @@ def test_without_a_mirror_a_missing_repository_names_its_registry(registry, tmp_
     assert main([str(path)]) == 3
     assert capsys.readouterr().out == (
         f'{path}:1: {registry.host}/no/such-repo:1: repository {registry.host}/no/such-repo not found\n')
+
+
+def test_lookups_start_while_files_are_read_and_skip_files_with_problems(hub, registry, tmp_path, monkeypatch):
+    """A cold run asks for a file's tags as soon as the file is scanned (its requests overlap the
+    reading of the next files), once per tag; a file with a problem is never looked up."""
+    from pin_from.files import load
+    from pin_from.registry import resolve
+    hub.push('python', '3.12')
+    hub.push('node', '20')
+    first = tmp_path / 'a.Dockerfile'
+    first.write_text('FROM python:3.12\n')
+    broken = tmp_path / 'b.Dockerfile'
+    broken.write_text('FROM node:20\nFROM\n')  # a problem (a malformed FROM): never looked up
+    last = tmp_path / 'c.Dockerfile'
+    last.write_text('FROM python:3.12\n')
+    started_before_last_read = []
+    real_start, real_read = resolve.Resolver.start, load.read_regular
+
+    def read_regular(path, *args, **kwargs):
+        if path == str(last):
+            started_before_last_read.extend(real_pending)
+        return real_read(path, *args, **kwargs)
+    real_pending: list[str] = []
+
+    def start(self, refs):
+        refs = list(refs)
+        real_pending.extend(r.familiar_name for r in refs)
+        return real_start(self, refs)
+    monkeypatch.setattr(load, 'read_regular', read_regular)
+    monkeypatch.setattr(resolve.Resolver, 'start', start)
+    mark = len(registry.requests_log())
+    assert run(hub, first, broken, last) == 3
+    assert started_before_last_read == ['python']
+    heads = [r for r in registry.requests_log(since=mark) if r['method'] == 'HEAD' and '/manifests/' in r['uri']]
+    assert [r['uri'].rsplit('/', 3)[-3] for r in heads] == ['python']
+    assert first.read_text() == last.read_text() and '@sha256:' in first.read_text()
+    assert broken.read_text() == 'FROM node:20\nFROM\n'

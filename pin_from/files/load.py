@@ -19,6 +19,7 @@ import functools
 import os
 import stat
 from typing import AbstractSet
+from typing import Callable
 from typing import Iterator
 from typing import Mapping
 from typing import NamedTuple
@@ -242,12 +243,13 @@ def _expand(
 def load_all(
         paths: Sequence[str], verbose: bool, memo: Memo | None = None,
         only: AbstractSet[str] | None = None, overrides: kinds.Overrides = (),
-        preread: Mapping[str, bytes] | None = None,
+        preread: Mapping[str, bytes] | None = None, found: Callable[[Loaded], None] | None = None,
 ) -> Batch:
     """Every file of a known kind (of the kinds in ``only``), scanned; with a
     ``memo``, only files that need pinning are kept (unchanged, pinned files are
     known clean without being lexed, and listed in ``clean``; ``preread``: bytes
-    already read, by name). A file of no known kind is not read."""
+    already read, by name). A file of no known kind is not read. ``found`` is told
+    of each file kept, as soon as it is scanned."""
     batch = Batch([], [], [])
     preread = preread or {}
     for path, kind in _expand(paths, verbose, only, overrides, batch.findings):
@@ -271,6 +273,8 @@ def load_all(
             continue  # a file with a problem is never written
         if memo is None or loaded.scan.sites:
             batch.files.append(loaded)
+            if found is not None:
+                found(loaded)
         elif not problems:
             batch.clean.append((path, loaded.data))
     return batch

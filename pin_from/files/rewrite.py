@@ -19,8 +19,7 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
     again here, in case the link moved). The mode is kept. If the file
     changed since it was read (``expected``), nothing is written.
     """
-    through_symlink(path)
-    target = os.path.realpath(path)
+    target = os.path.realpath(path) if through_symlink(path) else path
     directory = os.path.dirname(target) or '.'
     try:
         st = os.stat(target)
@@ -82,6 +81,7 @@ def _land(
         if expected is not None and read_regular(target, MAX_FILE) != expected:
             raise FileError('changed while pin-from ran; left alone')
         os.replace(tmp, target)
+        tmp = ''
     finally:
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)

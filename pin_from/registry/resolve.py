@@ -9,7 +9,9 @@ answer fetched in this run.
 from __future__ import annotations
 
 from typing import Callable
+from typing import Iterable
 from typing import Protocol
+from typing import TYPE_CHECKING
 
 from pin_from.registry import policy
 from pin_from.registry.cache import Cache
@@ -17,6 +19,10 @@ from pin_from.files.edit import Outcome
 from pin_from.errors import PinFromError
 from pin_from.registry.policy import Policy
 from pin_from.reference import Reference
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from concurrent.futures import ThreadPoolExecutor
 
 
 class DigestSource(Protocol):
@@ -33,6 +39,9 @@ def digest_key(ref: Reference, digest: str) -> str:
 
 
 class Resolver:
+    """One run's tag answers: :meth:`start` begins looking up tags while files are still being
+    read (a cold run's requests overlap its lexing); :meth:`resolve` collects every answer."""
+
     def __init__(
             self, cache: Cache, rules: Policy, client: Callable[[], DigestSource],
             note: Callable[[str], None], jobs: int = 8, record_sightings: bool = False,
@@ -43,37 +52,78 @@ class Resolver:
         self._client = client  # called only when something must be fetched
         self._note = note
         self.jobs = jobs
+        self._cached: dict[Reference, policy.Cached[str] | None] = {}  # tag -> what the cache holds
+        self._pending: dict[Reference, Future[Outcome]] = {}  # tag -> its lookup, started
+        self._fetched: dict[Reference, str] = {}  # tag -> the digest the registry gave, this run
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _known(self, tag: Reference) -> policy.Cached[str] | None:
+        if tag not in self._cached:
+            self._cached[tag] = self.cache.tag(tag_key(tag))
+        return self._cached[tag]
+
+    def start(self, refs: Iterable[Reference]) -> None:
+        """Begin looking up, in the background, the tags of ``refs`` the cache has no fresh answer
+        for (never offline: a miss is then an error, said by :meth:`resolve`)."""
+        if self.rules.offline:
+            return
+        for ref in refs:
+            tag = ref.tag_only()
+            if tag in self._pending or tag in self._cached and self._fresh(self._cached[tag]):
+                continue
+            if self._fresh(self._known(tag)):
+                continue
+            self._pending[tag] = self._executor().submit(self._one, tag)
+
+    def _fresh(self, cached: policy.Cached[str] | None) -> bool:
+        return cached is not None and self.rules.fresh(cached)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # only on a cache miss
+            self._pool = ThreadPoolExecutor(max_workers=max(1, self.jobs))
+        return self._pool
+
+    def close(self) -> None:
+        """Lookups started and never collected (the run ended early) are cancelled or awaited."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
 
     def resolve(self, refs: set[Reference]) -> dict[Reference, Outcome]:
         """Digest (or the error) for each reference's tag."""
         wanted = sorted({r.tag_only() for r in refs})
-        cached = {r: self.cache.tag(tag_key(r)) for r in wanted}
-        answers: dict[Reference, Outcome] = {
-            r: c.value for r, c in cached.items() if c is not None and self.rules.fresh(c)
-        }
+        answers: dict[Reference, Outcome] = {}
+        for tag in wanted:
+            cached = self._known(tag)
+            if tag not in self._pending and cached is not None and self.rules.fresh(cached):
+                answers[tag] = cached.value
         missing = [r for r in wanted if r not in answers]
-        fetched: dict[Reference, str] = {}
         if missing:
-            answers.update(self._fetch(missing, cached, fetched))
+            answers.update(self._fetch(missing))
+            fetched = {r: self._fetched.pop(r) for r in missing if r in self._fetched}
             self.cache.store_tags({tag_key(r): d for r, d in fetched.items()})
             if self.record_sightings:  # --min-age's last evidence of a digest's age
                 self.cache.saw([digest_key(r, d) for r, d in fetched.items()])
         return {r: answers[r.tag_only()] for r in refs}
 
-    def _fetch(
-            self, refs: list[Reference], cached: dict[Reference, policy.Cached[str] | None],
-            fetched: dict[Reference, str],
-    ) -> dict[Reference, Outcome]:
-        def one(ref: Reference) -> Outcome:
-            def fetch(stale: str | None) -> str:
-                fetched[ref] = self._client().digest(ref)
-                return fetched[ref]
-            try:
-                return policy.get(self.rules, cached[ref], fetch, str(ref), self._note)
-            except PinFromError as e:
-                return e
-        if self.rules.offline or len(refs) == 1:
-            return {r: one(r) for r in refs}
-        from concurrent.futures import ThreadPoolExecutor  # only on a cache miss
-        with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(refs)))) as pool:
-            return dict(zip(refs, pool.map(one, refs)))
+    def _one(self, ref: Reference) -> Outcome:
+        def fetch(stale: str | None) -> str:
+            self._fetched[ref] = self._client().digest(ref)
+            return self._fetched[ref]
+        try:
+            return policy.get(self.rules, self._cached.get(ref), fetch, str(ref), self._note)
+        except PinFromError as e:
+            return e
+
+    def _fetch(self, refs: list[Reference]) -> dict[Reference, Outcome]:
+        if self.rules.offline or (len(refs) == 1 and refs[0] not in self._pending):
+            return {r: self._one(r) for r in refs}
+        for ref in refs:
+            if ref not in self._pending:
+                self._pending[ref] = self._executor().submit(self._one, ref)
+        try:
+            return {r: self._pending[r].result() for r in refs}
+        finally:
+            self.close()
