@@ -546,3 +546,48 @@ def test_owner_is_kept_when_root_rewrites_someone_elses_file(tmp_path):
     st = os.stat(path)
     assert (st.st_uid, st.st_gid) == (65534, 65534)
     assert path.read_bytes() == b'FROM a@x\n'
+
+
+# --- many files: written together, said in file order -------------------------------------------
+
+def test_many_files_are_written_together_and_said_in_order(cache_dir, tmp_path, monkeypatch, capsys):
+    """Writes of a run start together in a few threads (their fsyncs overlap); each is awaited in
+    file order, so a failure is said where a one-at-a-time run would say it."""
+    from pin_from.files import rewrite
+    paths = [tmp_path / f'{i}.Dockerfile' for i in range(6)]
+    for path in paths:
+        path.write_bytes(SOURCE.encode())
+    threads = set()
+    real = rewrite.write_atomic
+
+    def write_atomic(path, data, expected):
+        import threading
+        threads.add(threading.current_thread().name)
+        if path.endswith('3.Dockerfile'):
+            raise FileError('cannot write: disk full; left alone')
+        return real(path, data, expected)
+    monkeypatch.setattr(rewrite, 'write_atomic', write_atomic)
+    assert pin(cache_dir, *paths) == 3
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split(':', 1)[0] for line in lines]
+    assert [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n] == [str(p) for p in paths]
+    errors = [i for i, line in enumerate(lines) if 'disk full' in line]
+    assert [lines[i] for i in errors] == [f'{paths[3]}: cannot write: disk full; left alone']
+    assert names[errors[0] - 1] == str(paths[3]) and names[errors[0] + 1] == str(paths[4])
+    assert paths[3].read_bytes() == SOURCE.encode()
+    assert all(p.read_bytes() != SOURCE.encode() for p in paths if p != paths[3])
+    assert threads and 'MainThread' not in threads
+
+
+def test_a_file_named_twice_is_written_once_then_found_changed(cache_dir, tmp_path, capsys):
+    dockerfile = tmp_path / 'Dockerfile'
+    dockerfile.write_bytes(SOURCE.encode())
+    other = tmp_path / 'other.Dockerfile'
+    other.write_bytes(SOURCE.encode())
+    link = tmp_path / 'link.Dockerfile'
+    link.symlink_to('Dockerfile')
+    assert pin(cache_dir, dockerfile, other, link) == 3
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == f'{link}: changed while pin-from ran; left alone'
+    assert dockerfile.read_bytes() == other.read_bytes() != SOURCE.encode()
+    assert leftovers(tmp_path) == []

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from pin_from.steps.update import Settle
     from pin_from.signatures.gate import Gate
     from pin_from.signatures.rules import Rule
+    from concurrent.futures import Future
+    from concurrent.futures import ThreadPoolExecutor
 
 
 class _Run:
@@ -138,14 +140,20 @@ def _run(state: _Run) -> int:
     said: list[tuple[files.Loaded, list[str]]] = []  # --check: what it said of each file to pin
     if _replayable(state):
         out.history = []
-    for loaded in batch.files:
-        printed, start = out.printed, len(out.history or ())
-        edited = _edit(state, loaded, answers, moves, memo, read[loaded.path])
-        if edited == cli.OK and out.printed == printed:
-            clean.append((loaded.path, loaded.data))
-        elif edited == cli.CHANGED and out.history is not None:
-            said.append((loaded, out.history[start:]))
-        status |= edited
+    plans = [edit.plan(f.text, f.scan, answers, state.update, moves, opts.check) for f in batch.files]
+    writes = _Writes.start(batch.files, plans, opts.jobs) if not opts.check else None
+    try:
+        for loaded, plan in zip(batch.files, plans):
+            printed, start = out.printed, len(out.history or ())
+            edited = _edit(state, loaded, plan, memo, read[loaded.path], writes)
+            if edited == cli.OK and out.printed == printed:
+                clean.append((loaded.path, loaded.data))
+            elif edited == cli.CHANGED and out.history is not None:
+                said.append((loaded, out.history[start:]))
+            status |= edited
+    finally:
+        if writes is not None:
+            writes.close()
     if memo is not None:
         memo.save()
         _record(state, clean, said, answers)
@@ -295,12 +303,54 @@ def _pin_platform(
     return ret
 
 
+class _Writes:
+    """A run's writes, started together in a few threads (the fsyncs of a thousand files overlap),
+    each awaited in file order, so its lines and errors come out as if it were written then. A
+    file reached by two names is written once started, then again in order (as one at a time)."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, Future[None]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def start(cls, loaded: Sequence[files.Loaded], plans: Sequence[edit.Edit], jobs: int) -> _Writes:
+        self = cls()
+        todo = [(f, p) for f, p in zip(loaded, plans) if p.changes and not p.failures]
+        if len(todo) < 2:
+            return self  # one file: written in line, no threads
+        from concurrent.futures import ThreadPoolExecutor
+        from pin_from.files import rewrite
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(8, jobs)))
+        seen: set[tuple[int, int]] = set()
+        for f, p in todo:
+            try:
+                st = os.stat(f.path)
+            except OSError:
+                continue  # written in order, which says what is wrong
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                self._started[f.path] = self._pool.submit(rewrite.write_atomic, f.path, p.text.encode(), f.data)
+        return self
+
+    def write(self, path: str, data: bytes, expected: bytes) -> None:
+        """The file written (FileError if it could not be)."""
+        started = self._started.pop(path, None)
+        if started is None:
+            from pin_from.files import rewrite
+            rewrite.write_atomic(path, data, expected)
+        else:
+            started.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
 def _edit(
-        state: _Run, loaded: files.Loaded, answers: dict[Reference, edit.Outcome], moves: edit.Moves,
-        memo: Memo | None, found: Sequence[files.Finding] = (),
+        state: _Run, loaded: files.Loaded, plan: edit.Edit, memo: Memo | None,
+        found: Sequence[files.Finding] = (), writes: _Writes | None = None,
 ) -> int:
     opts, out = state.opts, state.out
-    plan = edit.plan(loaded.text, loaded.scan, answers, state.update, moves, opts.check)
     if out.structured:  # json: every reference; text: the lines below
         from pin_from.render import results  # json: off the steady path
         for result in results.decided(loaded, plan.decisions):
@@ -323,9 +373,8 @@ def _edit(
     if opts.check:
         return cli.CHANGED
     data = plan.text.encode('utf-8')
-    from pin_from.files import rewrite
     try:
-        rewrite.write_atomic(loaded.path, data, loaded.data)
+        (writes or _Writes()).write(loaded.path, data, loaded.data)
     except FileError as e:
         out.at(loaded.path, e.line, str(e))
         return cli.FAILED
