@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 T = TypeVar('T')
 
 
-class Verdict(NamedTuple):
-    """What the data says about one image (fetched once per run)."""
+class LibraryAnswer(NamedTuple):
+    """What the library data says about one image (fetched once per run); not a verdict on a
+    reference (``steps.verify.Verdict``): a reference's status comes from it and the tag."""
 
     library: Library | None  # None: not official (no library file)
     error: PinFromError | None = None
@@ -64,15 +65,15 @@ class _Data:
         self.partial = _partial(opts.library_url)
         self._partial_said = False
 
-    def verdict(self, name: str) -> Verdict:
+    def verdict(self, name: str) -> LibraryAnswer:
         try:
             found = self.libraries.get(name)
             unknown = found is None and self.partial is not None
             if unknown:
                 self._say_partial()
-            return Verdict(found, stale=self.libraries.stale(name), unknown=unknown)
+            return LibraryAnswer(found, stale=self.libraries.stale(name), unknown=unknown)
         except PinFromError as e:
-            return Verdict(None, e, self.libraries.stale(name))
+            return LibraryAnswer(None, e, self.libraries.stale(name))
 
     def _say_partial(self) -> None:
         """Once, and only when it matters (an image without a file there)."""
@@ -146,25 +147,25 @@ def _shown(site: Site) -> str:
     return f'{site.ref.official_name}:{site.ref.effective_tag}'
 
 
-def _supported(site: Site, verdict: Verdict) -> bool:
+def _supported(site: Site, verdict: LibraryAnswer) -> bool:
     return verdict.library is not None and site.ref.effective_tag in verdict.library.tags
 
 
-def _status(verdict: Verdict) -> str:
+def _status(verdict: LibraryAnswer) -> str:
     """The kind of finding (a SARIF rule): unsupported, deprecated or not-official."""
     if verdict.library is None:
         return 'not-official'
     return 'deprecated' if verdict.library.is_deprecated else 'unsupported'
 
 
-def _suggestions(site: Site, verdict: Verdict) -> list[str]:
+def _suggestions(site: Site, verdict: LibraryAnswer) -> list[str]:
     from pin_from.support import library
     if verdict.library is None or verdict.library.is_deprecated:
         return []
     return list(library.suggest(verdict.library, site.ref.effective_tag))
 
 
-def _finding(site: Site, verdict: Verdict) -> list[str]:
+def _finding(site: Site, verdict: LibraryAnswer) -> list[str]:
     """Lines for one unsupported reference (notice lines added by the caller)."""
     name = site.ref.official_name
     shown = _shown(site)
@@ -248,7 +249,7 @@ def _run(opts: Options, out: Output, data: _Data) -> int:
 
 
 def _eol_check(
-        data: _Data, out: Output, sites: list[Site], verdicts: dict[str, Verdict],
+        data: _Data, out: Output, sites: list[Site], verdicts: dict[str, LibraryAnswer],
 ) -> tuple[eol_check.Check | None, int]:
     """The end-of-life data (``--eol``), loaded once; a source that cannot be read is one line, exit 3."""
     if data.eol is None or not sites:
@@ -261,12 +262,12 @@ def _eol_check(
     # whether an operating system is an official image (bookworm names Debian, stable no official one)
     wanted = check.base_candidates({s.ref.effective_tag for s in sites}) - set(verdicts)
     more = _map(data.verdict, sorted(wanted))
-    check.index(lambda name: (verdicts.get(name) or more.get(name) or Verdict(None)).library is not None)
+    check.index(lambda name: (verdicts.get(name) or more.get(name) or LibraryAnswer(None)).library is not None)
     return check, cli.OK
 
 
 def _judge(
-        out: Output, loaded: files.Loaded, site: Site, verdicts: dict[str, Verdict],
+        out: Output, loaded: files.Loaded, site: Site, verdicts: dict[str, LibraryAnswer],
         notices: dict[str, Notice | None], verbose: bool, eol: eol_check.Check | None = None,
 ) -> int:
     if not _judged(site):
@@ -296,7 +297,7 @@ def _judge(
 
 
 def _library_judgement(
-        loaded: files.Loaded, site: Site, verdicts: dict[str, Verdict], notices: dict[str, Notice | None],
+        loaded: files.Loaded, site: Site, verdicts: dict[str, LibraryAnswer], notices: dict[str, Notice | None],
 ) -> tuple[Result, list[str], int]:
     """What the library says about a judged reference: its result, its lines, the exit status."""
     tag = site.ref.effective_tag
@@ -321,7 +322,7 @@ def _library_judgement(
     return _found(loaded, site, verdict, notice, lines[0]), lines, cli.CHANGED
 
 
-def _found(loaded: files.Loaded, site: Site, verdict: Verdict, notice: Notice | None, reason: str) -> Result:
+def _found(loaded: files.Loaded, site: Site, verdict: LibraryAnswer, notice: Notice | None, reason: str) -> Result:
     """The structured finding: its kind, the suggested tags, the notice."""
     suggestions = tuple(_suggestions(site, verdict))
     return results.at_site(

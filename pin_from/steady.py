@@ -463,15 +463,16 @@ class Said:
 
 
 def record(
-        known: Known, files: Sequence[str], clean: Sequence[tuple[str, bytes]], said: Sequence[Said] = (),
+        known: Known, files: Sequence[str], clean: Sequence[str], said: Sequence[Said] = (),
 ) -> None:
-    """Add the files a run left clean, and what a --check said of the others, to the record.
+    """Add the files a run left clean (their :func:`key`), and what a --check said of the others,
+    to the record.
     ``files`` are the run's file names: the record is written only when they are the ones
     :func:`split` read from its command line. Best effort: a cache that cannot be written is
     the cache's to report."""
     if known.fingerprint is None or list(files) != known.rest()[len(known.options):] or not (clean or said):
         return
-    keys = {key(path, data) for path, data in clean}
+    keys = set(clean)
     entries = {key(s.path, s.data): s.entry() for s in said}
     entries = {k: e for k, e in entries.items() if e is not None}
     if keys <= known.keys and all(known.said.get(k) == e for k, e in entries.items()):

@@ -27,6 +27,7 @@ from typing import Sequence
 from typing import TYPE_CHECKING
 
 from pin_from import kinds
+from pin_from import steady
 from pin_from.errors import FileError
 from pin_from.kinds.sites import Scan
 
@@ -62,7 +63,7 @@ class Finding(NamedTuple):
 class Batch(NamedTuple):
     files: list[Loaded]  # readable, with no problems
     findings: list[Finding]  # in file order
-    clean: list[tuple[str, bytes]] = []  # (memo runs) read, nothing to say, nothing to pin: path and bytes
+    clean: list[str] = []  # (memo runs) read, nothing to say, nothing to pin: their steady keys (not their bytes)
 
     @property
     def failed(self) -> bool:
@@ -276,5 +277,5 @@ def load_all(
             if found is not None:
                 found(loaded)
         elif not problems:
-            batch.clean.append((path, loaded.data))
+            batch.clean.append(steady.key(path, loaded.data))
     return batch

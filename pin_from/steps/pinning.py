@@ -147,7 +147,7 @@ def _run(state: _Run) -> int:
             printed, start = out.printed, len(out.history or ())
             edited = _edit(state, loaded, plan, memo, read[loaded.path], writes)
             if edited == cli.OK and out.printed == printed:
-                clean.append((loaded.path, loaded.data))
+                clean.append(steady.key(loaded.path, loaded.data))
             elif edited == cli.CHANGED and out.history is not None:
                 said.append((loaded, out.history[start:]))
             status |= edited
@@ -174,7 +174,7 @@ def _memo(state: _Run) -> Memo | None:
 
 
 def _record(
-        state: _Run, clean: list[tuple[str, bytes]], said: list[tuple[files.Loaded, list[str]]],
+        state: _Run, clean: list[str], said: list[tuple[files.Loaded, list[str]]],
         answers: dict[Reference, edit.Outcome],
 ) -> None:
     """A plain run: the files it left clean, and said nothing of, are known clean to the next one;
@@ -247,8 +247,8 @@ def _verify(state: _Run, loaded: list[files.Loaded], answers: dict[Reference, ed
             state.out.at(verdict.path, verdict.site.line, verdict.text)
     if state.signature_rules:
         from pin_from.steps import signed
-        platforms = {(v.site.ref, v.site.ref.digest or ''): True for v in verdicts if v.status == 'platform-pin'}
-        for found in signed.verify(state.gate(), loaded, current, platforms, state.opts.verbose):
+        platform_pins = {v.site.ref for v in verdicts if v.status == 'platform-pin'}
+        for found in signed.verify(state.gate(), loaded, current, platform_pins, state.opts.verbose):
             status |= cli.FAILED if found.error else cli.OK
             state.out.at(found.path, found.line, found.text)
     return status

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+from typing import AbstractSet
 from typing import Callable
 from typing import Iterable
 from typing import Mapping
@@ -65,9 +66,10 @@ def gate(
 
 
 def verify(checker: Gate, files: Iterable[Loaded], answers: dict[Reference, edit.Outcome],
-           platforms: dict[tuple[Reference, str], bool], verbose: bool) -> list[Finding]:
-    """The pinned digests a rule covers must be signed (``platforms``: (ref, digest) pinned
-    as one platform of the index the tag names, whose signature then counts)."""
+           platform_pins: AbstractSet[Reference], verbose: bool) -> list[Finding]:
+    """The pinned digests a rule covers must be signed (``platform_pins``: pinned references,
+    digest included, whose digest is one platform of the index the tag names: the index's
+    signature then counts)."""
     found = []
     for loaded in files:
         for site in loaded.scan.sites:
@@ -75,7 +77,7 @@ def verify(checker: Gate, files: Iterable[Loaded], answers: dict[Reference, edit
             if digest is None or checker.rule(ref, site.text) is None:
                 continue
             answer = answers.get(ref)
-            subject = str(answer) if platforms.get((ref, digest)) and isinstance(answer, str) else digest
+            subject = str(answer) if ref in platform_pins and isinstance(answer, str) else digest
             try:
                 signer = checker.check(ref, subject, site.text)
             except PinFromError as e:
