@@ -463,3 +463,11 @@ def test_bytes_round_trip(doc):
     if doc.eol == '\r\n':  # no line ending was changed or added
         assert out.count(b'\n') == out.count(b'\r\n')
     assert files.decode(out) == doc.pinned
+
+
+@PROFILE
+@given(st.text(alphabet='ab:/.-_=@$`\\\'"{} \t\u00e9', max_size=24), st.integers(-1, 50), st.sampled_from('\\`'))
+def test_a_literal_word_reads_as_the_lexer_reads_it(text, start, escape):
+    """shell_word answers a word with no quote, escape or $ without the lexer: the same Word."""
+    from pin_from.kinds import shellword
+    assert shellword.shell_word(text, start, escape) == shellword._Lexer(text, start, escape).word()

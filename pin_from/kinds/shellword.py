@@ -188,12 +188,26 @@ class _Lexer:
 def shell_word(text: str, start: int, escape: str) -> Word:
     """``text`` (at offset ``start``; -1 if unknown) as BuildKit's shell lexer
     reads it with the escape character ``escape``."""
+    if _literal(text, escape):
+        return _literal_word(text, start)
     return _Lexer(text, start, escape).word()
+
+
+def _literal(text: str, escape: str) -> bool:
+    """No quote, no escape and no ``$``: every reader keeps each character as it is (most words)."""
+    return '$' not in text and "'" not in text and '"' not in text and escape not in text
+
+
+def _literal_word(text: str, start: int) -> Word:
+    offsets = tuple(range(start, start + len(text))) if start >= 0 else (-1,) * len(text)
+    return Word(text, offsets, '', False, '')
 
 
 def flag_word(text: str, start: int) -> Word:
     """One builder flag as ``extractBuilderFlags`` reads it: ``'`` and ``"``
     quote (an unclosed quote runs to the end), ``\\`` escapes the next byte."""
+    if "'" not in text and '"' not in text and '\\' not in text:
+        return _literal_word(text, start)
     out: list[tuple[str, int]] = []
     quote = ''
     pos = 0
@@ -214,6 +228,8 @@ def flag_word(text: str, start: int) -> Word:
 
 
 def _quote_open(text: str, escape: str, escapes_in_single: bool) -> bool:
+    if "'" not in text and '"' not in text:
+        return False  # no quote to leave open (an escape only skips a character)
     quote = ''
     pos = 0
     while pos < len(text):
