@@ -147,10 +147,11 @@ def _value(options: Sequence[str], name: str) -> str | None:
     return found
 
 
-def _read_small(path: str, cap: int) -> bytes | None:
-    """A regular file's bytes, at most ``cap`` (None: absent, not regular, larger, unreadable)."""
+def _read_small(path: str, cap: int, flags: int = 0) -> bytes | None:
+    """A regular file's bytes, at most ``cap`` of them (None: absent, not a regular file, larger,
+    unreadable); never blocks on a FIFO."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | flags)
     except OSError:
         return None
     try:
@@ -158,7 +159,12 @@ def _read_small(path: str, cap: int) -> bytes | None:
         if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
             return None
         data = os.read(fd, st.st_size + 1)
-        return data if len(data) == st.st_size else None  # it changed while read: not known
+        if len(data) > st.st_size:  # it grew: read on, to the cap
+            chunks = [data]
+            while chunks[-1] and sum(map(len, chunks)) <= cap:
+                chunks.append(os.read(fd, 1024 * 1024))
+            data = b''.join(chunks)
+        return data if len(data) <= cap else None
     except OSError:
         return None
     finally:
@@ -328,28 +334,7 @@ def _read_file(path: str, real: dict[str, bool]) -> bytes | None:
         return None
     if not real.get(directory, False) and not _real(directory, real):
         return None
-    try:
-        fd = os.open(path, _READ)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
-            return None
-        data = os.read(fd, st.st_size + 1)
-        if len(data) > st.st_size:  # it grew: read on, to the cap
-            chunks = [data]
-            while chunks[-1] and sum(map(len, chunks)) <= MAX_FILE:
-                chunks.append(os.read(fd, 1024 * 1024))
-            data = b''.join(chunks)
-        return data if len(data) <= MAX_FILE else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-_READ = os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    return _read_small(path, MAX_FILE, getattr(os, 'O_NOFOLLOW', 0))
 
 
 def _real(directory: str, real: dict[str, bool]) -> bool:
