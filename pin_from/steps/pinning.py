@@ -209,18 +209,21 @@ def _said(
     from pin_from.registry.resolve import tag_key
     version = state.cache.versions.get(TAGS_FILE, '')
     now = time.time()
+    fresh_until: dict[Reference, float | None] = {}  # per tag: when its answer stops being fresh
+
+    def until(ref: Reference) -> float | None:
+        tag = ref.tag_only()
+        if tag not in fresh_until:
+            cached = state.cache.tag(tag_key(tag))
+            ok = cached is not None and answers.get(ref) == cached.value  # else not from tags.json
+            fresh_until[tag] = now - cached.age + state.opts.cache_ttl if ok and cached is not None else None
+        return fresh_until[tag]
     ret = []
     for loaded, lines in said:
-        expiry = float('inf')
-        for site in loaded.scan.sites:
-            if not edit.wanted(site, False):
-                continue  # pinned already: no answer asked for
-            cached = state.cache.tag(tag_key(site.ref))
-            if cached is None or answers.get(site.ref) != cached.value:
-                break  # an answer not from tags.json: not said again without asking
-            expiry = min(expiry, now - cached.age + state.opts.cache_ttl)
-        else:
-            if now < expiry < float('inf'):  # (offline, a stale answer is used: it is not said again)
+        times = [until(site.ref) for site in loaded.scan.sites if edit.wanted(site, False)]  # pinned: asked nothing
+        if times and None not in times:
+            expiry = min(t for t in times if t is not None)
+            if now < expiry:  # (offline, a stale answer is used: it is not said again)
                 ret.append(steady.Said(loaded.path, loaded.data, cli.CHANGED, expiry, version, lines))
     return ret
 
