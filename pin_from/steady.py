@@ -84,14 +84,14 @@ FLAGS = frozenset({'--offline', '--check', '--refresh'})  # the flags a recorded
 
 def _sha256_constructor() -> Any:
     """CPython's own sha256 when present: ``hashlib`` loads OpenSSL, a few ms that every steady run
-    would pay. Looked up once (a failed import searches the path again every time)."""
+    would pay. Looked up once, by version (a failed import searches the whole path)."""
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.12+
-    except ImportError:
-        try:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        else:
             from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:
-            from hashlib import sha256  # type: ignore[assignment,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
     return sha256
 
 
