@@ -2,7 +2,8 @@
 
 :func:`main` first asks :mod:`pin_from.steady` which files are known clean
 (unchanged since a run like this one left them alone): when all are, it exits
-0 without importing anything else. The run itself is
+0 without importing anything else (and a ``--check`` whose files were all
+found before, on answers still fresh, says again what it said). The run itself is
 :mod:`pin_from.steps.pinning`. This module imports nothing else at its top, not
 even ``typing``: it is what every commit starts.
 """

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 FORMAT = 'pin-from steady 2'
 MAX_FILE = 8 * 1024 * 1024  # as pin_from.files.load.MAX_FILE: a larger file is the full path's to refuse
 MAX_RECORD = 16 * 1024 * 1024
-MAX_KEYS = 200_000  # a record over this starts again from the run's own files
+MAX_KEYS = 50_000  # a record over this starts again from the run's own files (old contents pile up)
 MAX_CONFIG = 1 << 20
 MAX_PREREAD = 64 * 1024 * 1024  # bytes handed to the full path; past this it reads them itself
 MAX_RECORDS = 64  # fingerprints kept (one per working directory and configuration in use)

@@ -323,3 +323,20 @@ def test_a_poisoned_entry_never_reaches_the_terminal(project, capsys):
     capsys.readouterr()
     assert _check('svc/Dockerfile') == 1
     assert '\x1b' not in capsys.readouterr().out
+
+
+def test_a_record_past_its_size_starts_again_from_the_run(project, monkeypatch):
+    """Old contents pile up in a record (each edit adds a key); past MAX_KEYS it keeps only the run's."""
+    monkeypatch.setattr(steady, 'MAX_KEYS', 3)
+    for i in range(3):
+        (project / 'Dockerfile').write_text(PINNED + f'# {i}\n')
+        assert pin.main(['Dockerfile']) == 0
+    directory = os.path.join(os.environ['PIN_FROM_CACHE_DIR'], 'steady')
+    (name,) = os.listdir(directory)
+    with open(os.path.join(directory, name)) as f:
+        assert len(f.read().splitlines()) == 1 + 3
+    (project / 'Dockerfile').write_text(PINNED + '# 3\n')
+    assert pin.main(['Dockerfile']) == 0
+    with open(os.path.join(directory, name)) as f:
+        keys = f.read().splitlines()[1:]
+    assert keys == [steady.key('Dockerfile', (project / 'Dockerfile').read_bytes())]
