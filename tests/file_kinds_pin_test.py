@@ -21,6 +21,9 @@ import pytest
 
 from pin_from import check_deprecated_tags
 from pin_from.reference import parse
+from tests.file_kinds_property_test import jsonc_data
+from tests.yaml_pin_test import Files
+from tests.yaml_pin_test import flag_old_tags
 from tests.yaml_pin_test import Hub
 from tests.yaml_pin_test import LIBRARY
 
@@ -334,7 +337,7 @@ KINDS = {
 }
 
 
-class Tree:
+class Tree(Files):
     """The files of a repository: inputs, the expected outputs, and the image values that change."""
 
     def __init__(self, hub: Hub, root: Path, files: dict[str, str], crlf_bom: tuple[str, ...] = ()) -> None:
@@ -374,17 +377,6 @@ class Tree:
         self.changes.add((ref, f'{tagged}@{digest}'))
         return f'{tagged}@{digest}'
 
-    def write(self, texts: dict[str, str]) -> None:
-        for name, text in texts.items():
-            path = self.root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode('utf-8'))
-
-    def paths(self, *names: str) -> list[Path]:
-        return [self.root / n for n in (names or self.before)]
-
-    def read(self) -> dict[str, str]:
-        return {name: (self.root / name).read_bytes().decode('utf-8') for name in self.before}
 
 
 def same_but_images(old: Any, new: Any, changes: set[tuple[Any, Any]], where: str = '') -> None:
@@ -518,15 +510,7 @@ def test_check_deprecated_tags_reads_every_yaml_kind(tmp_path, capsys):
         '.gitlab/ci/a.yml': 't:\n  image: python:3.7\n',
         'k8s/task.yaml': 'apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps:\n  - image: node:16\n',
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    docs = tmp_path / 'docs'
-    docs.mkdir()
-    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / n) for n in files)]
-    assert check_deprecated_tags.main(argv) == 1
-    out = capsys.readouterr().out
-    flagged = re.findall(r'^(\S+): (\S+) is no longer supported by the official image', out, re.M)
+    flagged, _ = flag_old_tags(tmp_path, files, capsys)
     assert sorted(flagged) == sorted([
         (f'{tmp_path}/chart/values.yaml:1', 'python:3.7'),
         (f'{tmp_path}/chart/values.yaml:2', 'node:16'),
@@ -650,21 +634,6 @@ OTHER_KINDS = {
 }
 
 
-def jsonc_data(text: str) -> Any:
-    """What a JSONC reader gets: plain data (comments and trailing commas dropped)."""
-    from pin_from.kinds import jsonc
-
-    def data(node: Any) -> Any:
-        if isinstance(node, jsonc.Obj):
-            return {k.value: data(v) for k, v in node.pairs}
-        if isinstance(node, jsonc.Arr):
-            return [data(v) for v in node.items]
-        if isinstance(node, jsonc.Str):
-            return node.value
-        return json.loads(node.text)
-    return data(jsonc.parse(text))
-
-
 def unit_data(text: str) -> list[tuple[str, str, str]]:
     """What systemd reads: (section, key, value) with continuations joined, comments dropped."""
     ret, section, pending = [], '', ''
@@ -729,15 +698,21 @@ def test_other_kinds_say_why_values_are_left_alone(hub, make_tree, capsys):
     assert 'Label=' not in out and 'busybox:1.36 in a comment' not in out
 
 
-def test_update_and_check_deprecated_tags_on_other_kinds(hub, make_tree, tmp_path, capsys):
-    tree = make_tree(OTHER_FILES)
+def moved_and_updated(hub: Hub, tree: Tree, ref: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """The tree pinned, ``ref`` moved on the registry, then ``--update``: every file is as pinned but
+    for ``ref``'s new digest. Returns the old digest and what the update printed."""
     assert hub.main(*tree.paths()) == 1
-    old = tree.digest('redis:7')
-    hub.push('redis:7', seed='moved')
+    old = tree.digest(ref)
+    hub.push(ref, seed='moved')
     capsys.readouterr()
     assert hub.main('--update', '--library-url', LIBRARY, *tree.paths()) == 1
-    assert tree.read() == {n: t.replace(old, tree.digest('redis:7')) for n, t in tree.after.items()}
-    out = capsys.readouterr().out
+    assert tree.read() == {n: t.replace(old, tree.digest(ref)) for n, t in tree.after.items()}
+    return old, capsys.readouterr().out
+
+
+def test_update_and_check_deprecated_tags_on_other_kinds(hub, make_tree, tmp_path, capsys):
+    tree = make_tree(OTHER_FILES)
+    old, out = moved_and_updated(hub, tree, 'redis:7', capsys)
     assert f'{tree.root / "quadlet/cache.image"}:2: re-pinned docker.io/library/redis:7@{old}' in out
     assert f'{tree.root / "Earthfile"}:27: re-pinned redis:7@{old}' in out
 
@@ -746,15 +721,8 @@ def test_update_and_check_deprecated_tags_on_other_kinds(hub, make_tree, tmp_pat
         'web.container': '[Container]\nImage=docker.io/library/node:16\n',
         'Earthfile': 'VERSION 0.8\nFROM python:3.7\nt:\n    WITH DOCKER --pull node:16\n    END\n',
     }
-    for name, text in old_tags.items():
-        (tmp_path / 'old' / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / 'old' / name).write_text(text)
-    docs = tmp_path / 'docs'
-    docs.mkdir()
-    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / 'old' / n) for n in old_tags)]
-    assert check_deprecated_tags.main(argv) == 1
-    flagged = re.findall(r'^(\S+): (\S+) is no longer supported', capsys.readouterr().out, re.M)
     old_dir = tmp_path / 'old'
+    flagged, argv = flag_old_tags(old_dir, old_tags, capsys)
     assert sorted(flagged) == sorted([
         (f'{old_dir}/.devcontainer.json:1', 'python:3.7'), (f'{old_dir}/web.container:2', 'node:16'),
         (f'{old_dir}/Earthfile:2', 'python:3.7'), (f'{old_dir}/Earthfile:4', 'node:16'),
@@ -963,13 +931,7 @@ def test_hcl_kinds_say_why_values_are_left_alone(hub, make_tree, capsys):
 
 def test_update_and_check_deprecated_tags_on_hcl_kinds(hub, make_tree, tmp_path, capsys):
     tree = make_tree(HCL_FILES)
-    assert hub.main(*tree.paths()) == 1
-    old = tree.digest('golang:1.22')
-    hub.push('golang:1.22', seed='moved')
-    capsys.readouterr()
-    assert hub.main('--update', '--library-url', LIBRARY, *tree.paths()) == 1
-    assert tree.read() == {n: t.replace(old, tree.digest('golang:1.22')) for n, t in tree.after.items()}
-    out = capsys.readouterr().out
+    old, out = moved_and_updated(hub, tree, 'golang:1.22', capsys)
     assert f'{tree.root / "docker-bake.hcl"}:15: re-pinned golang:1.22@{old}' in out
     assert f'{tree.root / "infra/main.tf"}:60: re-pinned golang:1.22@{old}' in out
 
@@ -977,13 +939,6 @@ def test_update_and_check_deprecated_tags_on_hcl_kinds(hub, make_tree, tmp_path,
         'docker-bake.hcl': 'target "a" {\n  contexts = { b = "docker-image://python:3.7" }\n}\n',
         'main.tf': 'resource "docker_image" "n" {\n  name = "node:16"\n}\n',
     }
-    for name, text in files.items():
-        (tmp_path / 'old' / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / 'old' / name).write_text(text)
-    docs = tmp_path / 'docs'
-    docs.mkdir()
-    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / 'old' / n) for n in files)]
-    assert check_deprecated_tags.main(argv) == 1
-    flagged = re.findall(r'^(\S+): (\S+) is no longer supported', capsys.readouterr().out, re.M)
+    flagged, _ = flag_old_tags(tmp_path / 'old', files, capsys)
     assert sorted(flagged) == [(f'{tmp_path}/old/docker-bake.hcl:2', 'python:3.7'),
                                (f'{tmp_path}/old/main.tf:2', 'node:16')]

@@ -134,14 +134,18 @@ class _Json:
         return ''.join(self.parts), data, site
 
 
-def _data(node: Any) -> Any:
-    if isinstance(node, jsonc.Obj):
-        return {k.value: _data(v) for k, v in node.pairs}
-    if isinstance(node, jsonc.Arr):
-        return [_data(v) for v in node.items]
-    if isinstance(node, jsonc.Str):
-        return node.value
-    return json.loads(node.text)
+def jsonc_data(text: str) -> Any:
+    """What a JSONC reader gets: plain data (comments and trailing commas dropped)."""
+
+    def data(node: Any) -> Any:
+        if isinstance(node, jsonc.Obj):
+            return {k.value: data(v) for k, v in node.pairs}
+        if isinstance(node, jsonc.Arr):
+            return [data(v) for v in node.items]
+        if isinstance(node, jsonc.Str):
+            return node.value
+        return json.loads(node.text)
+    return data(jsonc.parse(text))
 
 
 @PROFILE
@@ -149,13 +153,13 @@ def _data(node: Any) -> Any:
 def test_jsonc_sites_are_exactly_the_placed_image_and_pins_change_only_it(data: st.DataObject) -> None:
     w = _Json(data.draw)
     text, expected, site = w.document()
-    assert _data(jsonc.parse(text)) == expected  # the parser reads what was written
+    assert jsonc_data(text) == expected  # the parser reads what was written
     scan = devcontainer.scan(text)
     assert not scan.problems
     found = [(s.start, s.text) for s in scan.sites]
     assert found == ([w.image] if w.image else [])
     pinned = edit.splice(text, ((s.start, s.end, fake_pin(s.text)) for s in scan.sites))
-    after = _data(jsonc.parse(pinned))
+    after = jsonc_data(pinned)
     assert after == ({**expected, 'image': fake_pin(site)} if site else expected)
     assert [(s.start, s.text) for s in devcontainer.scan(pinned).sites] == (
         [(w.image[0], fake_pin(site))] if w.image and site else [])

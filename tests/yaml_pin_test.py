@@ -305,7 +305,45 @@ def pinned(hub: Hub, ref: str) -> str:
     return f'{tagged}@{hub.skopeo(ref)}'
 
 
-class Tree:
+class Files:
+    """A repository's files under ``root``: ``before`` (what is written) and ``after`` (what a run
+    must leave), by name."""
+
+    root: Path
+    before: dict[str, str]
+    after: dict[str, str]
+
+    def write(self, texts: dict[str, str]) -> None:
+        for name, text in texts.items():
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode('utf-8'))
+
+    def paths(self, *names: str) -> list[Path]:
+        return [self.root / n for n in (names or self.before)]
+
+    def read(self) -> dict[str, str]:
+        return {name: (self.root / name).read_bytes().decode('utf-8') for name in self.before}
+
+
+def flag_old_tags(
+        directory: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """``files`` written under ``directory`` and checked by check-deprecated-tags against the test
+    library (it must find something): the (file:line, image) pairs it flags, in its order, and the
+    command line it ran."""
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    docs = directory / 'docs'
+    docs.mkdir(exist_ok=True)
+    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(directory / n) for n in files)]
+    assert check_deprecated_tags.main(argv) == 1
+    out = capsys.readouterr().out
+    return re.findall(r'^(\S+): (\S+) is no longer supported by the official image', out, re.M), argv
+
+
+class Tree(Files):
     """The files of a repository: inputs, the expected outputs, and what changes."""
 
     def __init__(self, hub: Hub, root: Path, files: dict[str, str]) -> None:
@@ -329,17 +367,6 @@ class Tree:
                 self.before[name], self.after[name] = crlf_bom(self.before[name]), crlf_bom(self.after[name])
         self.write(self.before)
 
-    def write(self, texts: dict[str, str]) -> None:
-        for name, text in texts.items():
-            path = self.root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode('utf-8'))
-
-    def paths(self, *names: str) -> list[Path]:
-        return [self.root / n for n in (names or self.before)]
-
-    def read(self) -> dict[str, str]:
-        return {name: (self.root / name).read_bytes().decode('utf-8') for name in self.before}
 
 
 @pytest.fixture
@@ -447,15 +474,7 @@ def test_check_deprecated_tags_flags_yaml_files(tmp_path, capsys):
             'default:\n  image: python:3.12\nt:\n  services: [{name: "busybox:1.38"}, node:16]\n  script: [x]\n'
         ),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    docs = tmp_path / 'docs'
-    docs.mkdir()
-    argv = ['--library-url', str(LIBRARY), '--docs-url', str(docs), *(str(tmp_path / n) for n in files)]
-    assert check_deprecated_tags.main(argv) == 1
-    out = capsys.readouterr().out
-    flagged = re.findall(r'^(\S+): (\S+) is no longer supported by the official image', out, re.M)
+    flagged, argv = flag_old_tags(tmp_path, files, capsys)
     assert flagged == [
         (f'{tmp_path}/compose.yaml:3', 'python:3.7-slim'),
         (f'{tmp_path}/k8s/pod.yaml:5', 'python:3.7'),
