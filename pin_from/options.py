@@ -14,8 +14,10 @@ Adding an option:
 1. ``add_argument`` in the hook's parser (its ``type=`` checks one value: it also checks the value
    from the environment and the file);
 2. a field of :class:`Options` (and its value in :func:`_options`);
-3. its long name in ``KEYS`` (``tests/options_test.py`` checks ``KEYS`` against both parsers) and
+3. its long name in ``KEYS`` (``tests/config_test.py`` checks ``KEYS`` against both parsers) and
    its environment variable in ``ENV``, if it has one.
+4. for a pin-from option that takes a value, its name in :data:`pin_from.steady.TAKES_VALUE` (checked
+   against the parser by ``tests/steady_test.py``).
 """
 from __future__ import annotations
 
@@ -190,7 +192,7 @@ def _merged(dest: str, action: argparse.Action, given: Mapping[str, Any], from_f
 
 def _options(hook: str, v: Mapping[str, Any], cfg: config.Config) -> Options:
     from pin_from import support
-    from pin_from.registry.cache import default_dir
+    from pin_from.steady import default_dir  # where the steady record is looked for, before anything is imported
     update = bool(v.get('update', False))
     return Options(
         hook=hook,

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 FORMAT = 'pin-from steady 2'
-MAX_FILE = 8 * 1024 * 1024  # as pin_from.files.load.MAX_FILE: a larger file is the full path's to refuse
+MAX_FILE = 8 * 1024 * 1024  # the largest file pin-from reads (pin_from.files.load uses this one)
 MAX_RECORD = 16 * 1024 * 1024
 MAX_KEYS = 50_000  # a record over this starts again from the run's own files (old contents pile up)
 MAX_CONFIG = 1 << 20
@@ -71,7 +71,7 @@ MAX_RECORDS = 64  # fingerprints kept (one per working directory and configurati
 KEEP_DAYS = 30
 KEY_LENGTH = 32  # hex digits of sha256 kept per file: 128 bits
 DIRECTORY = 'steady'
-TAGS_FILE = 'tags.json'  # pin_from.registry.cache's tag answers, replaced whole on every change
+TAGS_FILE = 'tags.json'  # the cache's tag answers (pin_from.registry.cache), replaced whole on every change
 
 # pin-from's options that take a value (``tests/steady_test.py`` checks this against the parser):
 # the tokens before the file names are these, their values, and flags.

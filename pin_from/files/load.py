@@ -34,7 +34,7 @@ from pin_from.kinds.sites import Scan
 if TYPE_CHECKING:
     from pin_from.files.memo import Memo
 
-MAX_FILE = 8 * 1024 * 1024
+MAX_FILE = steady.MAX_FILE  # 8 MiB: the steady record reads by the same cap
 NO_KIND = f'skipped: its name is not one of a known kind ({", ".join(kinds.KINDS)}); not read'
 
 

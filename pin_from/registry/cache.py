@@ -48,7 +48,7 @@ from pin_from.reference import DIGEST_RE
 
 DEFAULT_TTL = 6 * 60 * 60
 KEEP_TAGS = 30 * 24 * 60 * 60
-TAGS_FILE = 'tags.json'
+TAGS_FILE = steady.TAGS_FILE  # 'tags.json': the steady record keeps which version of it a --check used
 SCANS_FILE = 'scans.json'
 CLEAN_FILE = 'clean.json'
 DAY = 24 * 60 * 60
@@ -58,11 +58,6 @@ CLOCK_SKEW = 5 * 60  # an entry stored later than now + this is not believed
 _VERSION = 1
 _STORE_KEY = 'pin-from/2 '  # the diskcache keys' prefix (version 1 used pickled tuples)
 MAX_STORED = 64 * 1024 * 1024  # a larger diskcache value is not believed
-
-
-def default_dir() -> str:
-    """``$PIN_FROM_CACHE_DIR``, else ``$XDG_CACHE_HOME/pin-from``, else ``~/.cache/pin-from``."""
-    return steady.default_dir()  # where the steady state looks for its record, before anything is imported
 
 
 def _believable(stored_at: object, now: float) -> bool:

@@ -180,23 +180,27 @@ def _record(
     """A plain run: the files it left clean, and said nothing of, are known clean to the next one;
     a plain ``--check`` that said nothing but its own lines also leaves what it said of each file
     to pin, for as long as the answers it used stay fresh and unchanged."""
-    opts = state.opts
-    eligible = steady.eligible(opts.verbose, state.update, opts.verify, state.out.structured, bool(opts.signatures))
-    if state.known is None or not eligible:
+    if not _recordable(state):
         return
+    assert state.known is not None
     entries: list[steady.Said] = []
     if said and not state.out.notes and not state.out.errors and all('' not in lines for _, lines in said):
         entries = _said(state, said, answers)
-    steady.record(state.known, opts.filenames, clean, entries)
+    steady.record(state.known, state.opts.filenames, clean, entries)
+
+
+def _recordable(state: _Run) -> bool:
+    """Whether this run may leave a steady record (it came through :mod:`pin_from.steady`, and is plain)."""
+    opts = state.opts
+    return state.known is not None and steady.eligible(
+        opts.verbose, state.update, opts.verify, state.out.structured, bool(opts.signatures))
 
 
 def _replayable(state: _Run) -> bool:
     """Whether what a --check says of a file depends on nothing but the file, the options and the
     tag answers in tags.json (no --refresh, no platform lookups of --pin-platform)."""
     opts = state.opts
-    return (state.known is not None and opts.check and not opts.refresh and opts.pin_platform is None
-            and not opts.verbose and not state.update and not opts.verify and not state.out.structured
-            and not opts.signatures)
+    return _recordable(state) and opts.check and not opts.refresh and opts.pin_platform is None
 
 
 def _said(
